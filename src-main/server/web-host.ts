@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sirv from 'sirv';
+import { LlavaDeskError } from '../common/errors.js';
+import { allowedHostHeaders, isLoopbackHost } from './loopback.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+
+/** The renderer built by `electron-vite build` (same depth from src-main/ and dist/). */
+export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer/', import.meta.url));
+
+export interface WebHostOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  rendererDir?: string;
+  /** Serving beyond this machine must be asked for explicitly. */
+  allowRemote?: boolean;
+}
+
+export interface WebHost {
+  /** The address to open, with the access token in the fragment (never sent to servers). */
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Serves the built renderer over HTTP for web mode (`llava-desk serve`). */
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  if (!isLoopbackHost(options.host) && options.allowRemote !== true) {
+    throw new LlavaDeskError(
+      'HOST_NOT_ALLOWED',
+      `Refusing to serve on ${options.host}: only loopback addresses (127.0.0.1, ::1, localhost) ` +
+        'are allowed unless --allow-remote is given.',
+    );
+  }
+  const rendererDir = options.rendererDir ?? DEFAULT_RENDERER_DIR;
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    throw new LlavaDeskError(
+      'RENDERER_NOT_BUILT',
+      `The user interface is not built (${rendererDir} has no index.html). Run \`npm run build\`.`,
+    );
+  }
+
+  const token = randomBytes(24).toString('base64url');
+  const serveStatic = sirv(rendererDir, { etag: true, single: true, dotfiles: false });
+  let allowedHosts = new Set<string>();
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const hostHeader = (req.headers.host ?? '').toLowerCase();
+    if (!options.allowRemote && !allowedHosts.has(hostHeader)) {
+      res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Host not allowed\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Method not allowed\n');
+      return;
+    }
+    serveStatic(req, res, () => {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Not found\n');
+    });
+  });
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  allowedHosts = allowedHostHeaders(options.host, port);
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `http://${urlHost}:${port}/#token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
+  };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main.js';
+import type { CliIo } from '../../src-main/cli/io.js';
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
+  const code = await main(['node', 'llava-desk', ...args], io);
+  return { code, out, err };
+}
+
+describe('the llava-desk command', () => {
+  it('lists every command in --help and exits 0', async () => {
+    const { code, out } = await run('--help');
+    expect(code).toBe(0);
+    for (const command of ['ask', 'describe', 'models', 'inspect-image', 'serve']) {
+      expect(out).toContain(command);
+    }
+  });
+
+  it('offers --data-dir on every command', async () => {
+    for (const command of [['ask'], ['describe'], ['inspect-image'], ['serve'], ['models', 'list']]) {
+      const { out } = await run(...command, '--help');
+      expect(out, command.join(' ')).toContain('--data-dir');
+    }
+  });
+
+  it('exits 2 with a message for an unknown command or a bad option', async () => {
+    const unknown = await run('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("unknown command 'frobnicate'");
+    const badPort = await run('serve', '--port', 'seventy');
+    expect(badPort.code).toBe(2);
+    expect(badPort.err).toContain('port');
+  });
+
+  it('refuses to serve beyond this machine unless asked', async () => {
+    const { code, err } = await run('serve', '--host', '0.0.0.0', '--port', '0');
+    expect(code).toBe(2);
+    expect(err).toContain('--allow-remote');
+  });
+});

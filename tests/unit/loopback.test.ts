@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { allowedHostHeaders, isLoopbackHost } from '../../src-main/server/loopback.js';
+
+describe('loopback checks of the web host', () => {
+  it('accepts only addresses this machine alone can reach', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', 'LOCALHOST']) {
+      expect(isLoopbackHost(host), host).toBe(true);
+    }
+    for (const host of ['0.0.0.0', '192.168.1.5', '10.0.0.1', '::', 'example.com', '128.0.0.1']) {
+      expect(isLoopbackHost(host), host).toBe(false);
+    }
+  });
+
+  it('lists the Host headers a real local browser sends, and no other', () => {
+    const allowed = allowedHostHeaders('127.0.0.1', 4000);
+    expect(allowed.has('127.0.0.1:4000')).toBe(true);
+    expect(allowed.has('localhost:4000')).toBe(true);
+    expect(allowed.has('[::1]:4000')).toBe(true);
+    expect(allowed.has('127.0.0.1:4001')).toBe(false);
+    expect(allowed.has('attacker.example:4000')).toBe(false);
+    expect(allowedHostHeaders('::1', 5).has('[::1]:5')).toBe(true);
+  });
+});
