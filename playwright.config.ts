@@ -19,7 +19,6 @@ function chromiumExecutable(): string | undefined {
 const executablePath = chromiumExecutable();
 
 export default defineConfig({
-  testDir: 'tests/e2e',
   outputDir: 'test-results/e2e',
   fullyParallel: false,
   workers: 1,
@@ -42,5 +41,9 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  projects: [
+    { name: 'chromium', testDir: 'tests/e2e', use: { browserName: 'chromium' } },
+    // Runs the built desktop app where an Electron binary exists; skips with that reason elsewhere.
+    { name: 'electron', testDir: 'tests/e2e-electron' },
+  ],
 });
