@@ -1,0 +1,76 @@
+import { serializeError } from '../../common/errors.js';
+import { isRpcHostMessage, type RpcMethodMap, type RpcWorkerMessage } from './rpc-protocol.js';
+
+export interface HandlerContext<E> {
+  emit(event: E): void;
+  /** Aborted when the host cancels this request. */
+  signal: AbortSignal;
+}
+
+export type RpcHandlers<M extends RpcMethodMap> = {
+  [K in keyof M & string]: (
+    params: M[K]['params'],
+    context: HandlerContext<M[K]['event']>,
+  ) => Promise<M[K]['result']> | M[K]['result'];
+};
+
+export interface RpcPort {
+  send(message: RpcWorkerMessage): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+/** The parent-process IPC channel of a forked child (or a utility process's parentPort). */
+export function processPort(): RpcPort {
+  if (!process.send) throw new Error('the engine worker must be started with an IPC channel');
+  return {
+    send: (message) => {
+      process.send?.(message);
+    },
+    onMessage: (listener) => process.on('message', listener),
+  };
+}
+
+/** Worker side of the protocol: dispatches requests to handlers, one answer per request. */
+export function serveRpc<M extends RpcMethodMap>(port: RpcPort, handlers: RpcHandlers<M>): void {
+  const running = new Map<number, AbortController>();
+  port.onMessage((message) => {
+    if (!isRpcHostMessage(message)) return;
+    if (message.kind === 'cancel') {
+      running.get(message.seq)?.abort();
+      return;
+    }
+    const { seq, method, params } = message;
+    const handler = (handlers as Record<string, RpcHandlers<RpcMethodMap>[string] | undefined>)[
+      method
+    ];
+    if (!handler) {
+      port.send({
+        kind: 'error',
+        seq,
+        error: { code: 'INTERNAL', message: `unknown engine method ${method}` },
+      });
+      return;
+    }
+    const controller = new AbortController();
+    running.set(seq, controller);
+    const context = {
+      emit: (event: unknown) => port.send({ kind: 'event', seq, event }),
+      signal: controller.signal,
+    };
+    Promise.resolve()
+      .then(() => handler(params, context))
+      .then(
+        (value) => port.send({ kind: 'result', seq, value }),
+        (error: unknown) => {
+          const stack = error instanceof Error ? error.stack : undefined;
+          port.send({
+            kind: 'error',
+            seq,
+            error: { ...serializeError(error), ...(stack ? { stack } : {}) },
+          });
+        },
+      )
+      .finally(() => running.delete(seq));
+  });
+  port.send({ kind: 'ready' });
+}
