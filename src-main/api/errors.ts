@@ -8,6 +8,31 @@ export const ERROR_CODES = [
   'HOST_NOT_ALLOWED',
   'RENDERER_NOT_BUILT',
   'INTERNAL',
+  // engine
+  'ENGINE_CRASHED',
+  'ENGINE_NOT_LOADED',
+  'ABORTED',
+  // models: downloads
+  'MODEL_GATED',
+  'MODEL_NOT_FOUND',
+  'NETWORK_FAILED',
+  'DOWNLOAD_TRUNCATED',
+  'DOWNLOAD_SIZE_MISMATCH',
+  'DOWNLOAD_CANCELLED',
+  'CHECKSUM_MISMATCH',
+  'INSUFFICIENT_DISK',
+  'DISK_FULL',
+  // models: catalog, files, pairing, registry
+  'CATALOG_INVALID',
+  'MODEL_SOURCE_INVALID',
+  'MODEL_FILE_MISSING',
+  'NOT_GGUF',
+  'GGUF_TRUNCATED',
+  'MMPROJ_MISSING',
+  'MMPROJ_WIDTH_MISMATCH',
+  'MMPROJ_OUTDATED',
+  'MODEL_NOT_INSTALLED',
+  'MODEL_ALREADY_INSTALLED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
