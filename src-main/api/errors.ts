@@ -12,6 +12,12 @@ export const ERROR_CODES = [
   'ENGINE_CRASHED',
   'ENGINE_NOT_LOADED',
   'ABORTED',
+  // chats
+  'CHAT_NOT_FOUND',
+  'MESSAGE_NOT_FOUND',
+  'CHAT_CORRUPT',
+  'CHAT_FROM_NEWER_VERSION',
+  'IMAGE_NOT_FOUND',
   // models: downloads
   'MODEL_GATED',
   'MODEL_NOT_FOUND',
@@ -33,6 +39,12 @@ export const ERROR_CODES = [
   'MMPROJ_OUTDATED',
   'MODEL_NOT_INSTALLED',
   'MODEL_ALREADY_INSTALLED',
+  // imaging
+  'IMAGE_UNSUPPORTED',
+  'IMAGE_CORRUPT',
+  'IMAGE_TOO_LARGE',
+  'IMAGE_TIMEOUT',
+  'MMPROJ_NOT_VISION',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { LlavaDeskError } from '../common/errors.js';
+import type { ImageRef } from './schema.js';
+
+const ID_PATTERN = /^[0-9a-f]{64}$/;
+
+export interface StoredImageInput {
+  bytes: Uint8Array;
+  mime: string;
+  width: number;
+  height: number;
+  thumbnail: Uint8Array;
+  name?: string;
+}
+
+/**
+ * Images kept by content (sha256 of the original bytes), so a chat keeps working after the user
+ * moves or deletes the original, and the same picture is stored once. Layout:
+ * `images/<first two hex>/<sha256>` (original) and `<sha256>.thumb` (small WebP/JPEG).
+ */
+export class ImageStore {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static idOf(bytes: Uint8Array): string {
+    return createHash('sha256').update(bytes).digest('hex');
+  }
+
+  async put(input: StoredImageInput): Promise<ImageRef> {
+    const id = ImageStore.idOf(input.bytes);
+    const original = this.originalPath(id);
+    await mkdir(join(this.dir, id.slice(0, 2)), { recursive: true });
+    if (!(await exists(original))) await writeFileAtomic(original, input.bytes);
+    if (!(await exists(this.thumbnailPath(id)))) {
+      await writeFileAtomic(this.thumbnailPath(id), input.thumbnail);
+    }
+    return {
+      id,
+      width: input.width,
+      height: input.height,
+      mime: input.mime,
+      ...(input.name !== undefined ? { name: input.name } : {}),
+    };
+  }
+
+  async has(id: string): Promise<boolean> {
+    return ID_PATTERN.test(id) && (await exists(this.originalPath(id)));
+  }
+
+  async read(id: string): Promise<Uint8Array> {
+    return this.#readChecked(id, this.originalPath(id));
+  }
+
+  async readThumbnail(id: string): Promise<Uint8Array> {
+    return this.#readChecked(id, this.thumbnailPath(id));
+  }
+
+  /** The file behind an id. Ids are validated, so no path outside the store can be produced. */
+  originalPath(id: string): string {
+    return join(this.dir, checkedId(id).slice(0, 2), id);
+  }
+
+  thumbnailPath(id: string): string {
+    return `${this.originalPath(id)}.thumb`;
+  }
+
+  async #readChecked(id: string, path: string): Promise<Uint8Array> {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new LlavaDeskError('IMAGE_NOT_FOUND', `image ${id} is not in the image store`);
+      }
+      throw error;
+    }
+  }
+}
+
+function checkedId(id: string): string {
+  if (!ID_PATTERN.test(id)) {
+    throw new LlavaDeskError('IMAGE_NOT_FOUND', `"${id}" is not an image id (sha256 hex)`);
+  }
+  return id;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
