@@ -1,5 +1,5 @@
 // Runs after `npm install` / `npm ci` of this project: compiles the headless core (CLI, web host,
-// engine worker) so `npx llava-desk` works straight after installing.
+// engine worker) so `npx llava-desk` works straight after installing, and the native bridge.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -17,3 +17,5 @@ if (!existsSync('node_modules/typescript')) {
 } else {
   step('building the headless core (tsc)', 'npx', ['tsc', '-p', 'tsconfig.node.json']);
 }
+// The bridge to llama.cpp's multimodal library: without it no image can be read by a model.
+step('building the native multimodal bridge', process.execPath, ['scripts/build-native.mjs']);

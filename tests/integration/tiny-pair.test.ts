@@ -176,7 +176,12 @@ async function writeImage(path: string, pixel: (x: number, y: number) => number[
     .toFile(path);
 }
 
-describe.skipIf(!existsSync(MTMD_CLI))('tiny LLaVA pair in llama-mtmd-cli', () => {
+// `npm install` builds llama-mtmd-cli (scripts/build-native.mjs); its absence is a failure.
+describe('tiny LLaVA pair in llama-mtmd-cli', () => {
+  it('finds the upstream CLI built by npm install', () => {
+    expect(existsSync(MTMD_CLI), `${MTMD_CLI} missing: run npm run build:native`).toBe(true);
+  });
+
   it('loads the mmproj and the greedy answer depends on the image', async () => {
     const { modelPath, mmprojPath } = pair('f16');
     const gradient = join(dir, 'gradient.png');

@@ -1,0 +1,370 @@
+// generate(context, seqId, nPast, opts, onToken?) -> Promise<GenerateResult>
+//
+// Samples tokens from the logits left by the last evalPrompt()/generate() on the context, decoding each
+// accepted token into the KV cache of `seqId`. Tokens are streamed through a ThreadSafeFunction. The
+// promise settles only after every queued onToken call has run (resolved from whichever finishes last:
+// the worker or the TSFN finalizer), so no token callback ever arrives after the promise resolved.
+#include "generate.h"
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "context.h"
+#include "model.h"
+
+namespace lld {
+
+namespace {
+
+double NowMs() {
+    using namespace std::chrono;
+    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string TokenPiece(const llama_vocab * vocab, llama_token token) {
+    std::string out(32, '\0');
+    int32_t n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
+    if (n < 0) {
+        out.resize(static_cast<size_t>(-n));
+        n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
+    }
+    out.resize(n < 0 ? 0 : static_cast<size_t>(n));
+    return out;
+}
+
+// Length of the longest prefix of `s` that does not end inside an incomplete UTF-8 sequence.
+size_t Utf8CompleteLength(const std::string & s) {
+    const size_t n = s.size();
+    size_t back = 0;
+    while (back < 4 && back < n) {
+        const unsigned char c = static_cast<unsigned char>(s[n - 1 - back]);
+        if ((c & 0xC0) != 0x80) {  // lead byte or ASCII
+            size_t need = 1;
+            if ((c & 0xE0) == 0xC0) {
+                need = 2;
+            } else if ((c & 0xF0) == 0xE0) {
+                need = 3;
+            } else if ((c & 0xF8) == 0xF0) {
+                need = 4;
+            }
+            return back + 1 < need ? n - 1 - back : n;
+        }
+        back++;
+    }
+    return n;  // only continuation bytes: invalid anyway, emit as is
+}
+
+struct GenOptions {
+    int32_t maxTokens = 256;
+    float temperature = 0.8f;
+    int32_t topK = 40;
+    float topP = 0.95f;
+    float minP = 0.05f;
+    float repeatPenalty = 1.0f;
+    int32_t repeatLastN = 64;
+    uint32_t seed = LLAMA_DEFAULT_SEED;
+    bool stopAtEog = true;
+};
+
+struct TokenEvent {
+    llama_token id;
+    std::string text;
+};
+
+struct GenState {
+    explicit GenState(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+    Napi::Promise::Deferred deferred;
+    Napi::ObjectReference contextRef;
+    Context * context = nullptr;
+    bool workerDone = false;
+    bool tsfnDone = true;
+    bool settled = false;
+    // outcome
+    bool failed = false;
+    std::string errCode;
+    std::string errMessage;
+    Napi::Reference<Napi::Value> callbackError;
+    std::vector<llama_token> tokens;
+    std::string text;
+    llama_pos nPast = 0;
+    std::string stopReason;
+    llama_token eogToken = LLAMA_TOKEN_NULL;
+    double firstTokenMs = 0;
+    double totalMs = 0;
+};
+
+void Settle(Napi::Env env, const std::shared_ptr<GenState> & st) {
+    if (st->settled || !st->workerDone || !st->tsfnDone) {
+        return;
+    }
+    st->settled = true;
+    Napi::HandleScope scope(env);
+    st->contextRef.Reset();
+    if (!st->callbackError.IsEmpty()) {
+        st->deferred.Reject(st->callbackError.Value());
+        st->callbackError.Reset();
+        return;
+    }
+    if (st->failed) {
+        st->deferred.Reject(MakeError(env, st->errCode, st->errMessage).Value());
+        return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array toks = Napi::Array::New(env, st->tokens.size());
+    for (size_t i = 0; i < st->tokens.size(); i++) {
+        toks.Set(static_cast<uint32_t>(i), Napi::Number::New(env, st->tokens[i]));
+    }
+    o.Set("tokens", toks);
+    o.Set("text", Napi::String::New(env, st->text));
+    o.Set("nPast", st->nPast);
+    o.Set("stopReason", st->stopReason);
+    o.Set("eogToken", st->eogToken == LLAMA_TOKEN_NULL ? env.Null() : Napi::Value(Napi::Number::New(env, st->eogToken)));
+    o.Set("firstTokenMs", st->firstTokenMs);
+    o.Set("totalMs", st->totalMs);
+    const double perSecond = st->totalMs > 0 ? static_cast<double>(st->tokens.size()) * 1000.0 / st->totalMs : 0;
+    o.Set("tokensPerSecond", perSecond);
+    st->deferred.Resolve(o);
+}
+
+class GenerateWorker : public Napi::AsyncWorker {
+  public:
+    GenerateWorker(Napi::Env env, std::shared_ptr<GenState> st, int32_t seqId, int32_t nPast, GenOptions opts,
+                   Napi::ThreadSafeFunction tsfn, bool hasTsfn)
+        : Napi::AsyncWorker(env, "llava_desk.generate"),
+          st_(std::move(st)),
+          seqId_(seqId),
+          nPastStart_(nPast),
+          opts_(opts),
+          tsfn_(std::move(tsfn)),
+          hasTsfn_(hasTsfn) {}
+
+    void Execute() override {
+        try {
+            Run();
+        } catch (const NativeError & e) {
+            st_->failed = true;
+            st_->errCode = e.errCode;
+            st_->errMessage = e.message;
+        } catch (const std::exception & e) {
+            st_->failed = true;
+            st_->errCode = code::kNative;
+            st_->errMessage = e.what();
+        }
+        if (hasTsfn_) {
+            tsfn_.Release();  // queued token calls still run; the finalizer settles the promise
+        }
+    }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        st_->context->Release();
+        st_->workerDone = true;
+        Settle(env, st_);
+    }
+
+    void OnError(const Napi::Error &) override { OnOK(); }
+
+  private:
+    void Emit(llama_token id, std::string text) {
+        if (!hasTsfn_) {
+            return;
+        }
+        auto * ev = new TokenEvent{id, std::move(text)};
+        auto st = st_;
+        napi_status s = tsfn_.BlockingCall(ev, [st](Napi::Env env, Napi::Function cb, TokenEvent * data) {
+            std::unique_ptr<TokenEvent> owned(data);
+            if (env == nullptr || cb.IsEmpty() || !st->callbackError.IsEmpty()) {
+                return;
+            }
+            try {
+                cb.Call({Napi::Number::New(env, owned->id), Napi::String::New(env, owned->text)});
+            } catch (const Napi::Error & e) {
+                st->callbackError = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+                if (st->context != nullptr) {
+                    st->context->abortFlag.store(true);
+                }
+            }
+        });
+        if (s != napi_ok) {
+            delete ev;
+        }
+    }
+
+    void Run() {
+        const double tStart = NowMs();
+        Context * c = st_->context;
+        llama_context * lctx = c->ctx;
+        const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(lctx));
+        const uint32_t nCtxSeq = llama_n_ctx_seq(lctx);
+        llama_pos nPast = nPastStart_;
+        st_->nPast = nPast;
+
+        if (llama_get_logits_ith(lctx, -1) == nullptr) {
+            throw NativeError(code::kNoLogits,
+                              "no logits available: evaluate a prompt (ending in text, logitsLast: true) before generate()");
+        }
+
+        llama_sampler_chain_params sp = llama_sampler_chain_default_params();
+        sp.no_perf = true;
+        std::unique_ptr<llama_sampler, decltype(&llama_sampler_free)> smpl(llama_sampler_chain_init(sp), &llama_sampler_free);
+        {
+            int32_t nSuppress = 0;
+            const llama_token * suppress = llama_vocab_get_suppress_tokens(vocab, &nSuppress);
+            if (nSuppress > 0 && suppress != nullptr) {
+                std::vector<llama_logit_bias> bias;
+                for (int32_t i = 0; i < nSuppress; i++) {
+                    bias.push_back({suppress[i], -INFINITY});
+                }
+                llama_sampler_chain_add(smpl.get(), llama_sampler_init_logit_bias(llama_vocab_n_tokens(vocab),
+                                                                                  static_cast<int32_t>(bias.size()),
+                                                                                  bias.data()));
+            }
+        }
+        if (opts_.repeatPenalty != 1.0f) {
+            llama_sampler_chain_add(smpl.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), opts_.repeatLastN, opts_.repeatPenalty, 0.0f, 0.0f));
+        }
+        if (opts_.temperature <= 0.0f) {
+            llama_sampler_chain_add(smpl.get(), llama_sampler_init_greedy());
+        } else {
+            if (opts_.topK > 0) {
+                llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_k(opts_.topK));
+            }
+            if (opts_.topP < 1.0f) {
+                llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_p(opts_.topP, 1));
+            }
+            if (opts_.minP > 0.0f) {
+                llama_sampler_chain_add(smpl.get(), llama_sampler_init_min_p(opts_.minP, 1));
+            }
+            llama_sampler_chain_add(smpl.get(), llama_sampler_init_temp(opts_.temperature));
+            llama_sampler_chain_add(smpl.get(), llama_sampler_init_dist(opts_.seed));
+        }
+
+        llama_batch batch = llama_batch_init(1, 0, 1);
+        std::string pending;  // bytes of an incomplete UTF-8 sequence not yet streamed
+        std::string stop = "maxTokens";
+        for (int32_t i = 0; i < opts_.maxTokens; i++) {
+            if (c->abortFlag.load()) {
+                stop = "aborted";
+                break;
+            }
+            const llama_token tok = llama_sampler_sample(smpl.get(), lctx, -1);
+            if (i == 0) {
+                st_->firstTokenMs = NowMs() - tStart;
+            }
+            if (opts_.stopAtEog && llama_vocab_is_eog(vocab, tok)) {
+                st_->eogToken = tok;
+                stop = "eog";
+                break;
+            }
+            const std::string piece = TokenPiece(vocab, tok);
+            st_->tokens.push_back(tok);
+            st_->text += piece;
+            pending += piece;
+            const size_t ready = Utf8CompleteLength(pending);
+            Emit(tok, pending.substr(0, ready));
+            pending.erase(0, ready);
+
+            if (static_cast<uint32_t>(nPast) >= nCtxSeq) {
+                stop = "contextFull";
+                break;
+            }
+            batch.n_tokens = 1;
+            batch.token[0] = tok;
+            batch.pos[0] = nPast;
+            batch.n_seq_id[0] = 1;
+            batch.seq_id[0][0] = seqId_;
+            batch.logits[0] = true;
+            const int32_t ret = llama_decode(lctx, batch);
+            if (ret != 0) {
+                llama_memory_seq_rm(llama_get_memory(lctx), seqId_, nPast, -1);
+                if (ret == 2 || c->abortFlag.load()) {
+                    stop = "aborted";
+                    break;
+                }
+                if (ret == 1) {
+                    stop = "contextFull";
+                    break;
+                }
+                llama_batch_free(batch);
+                throw NativeError(code::kDecodeFailed, "llama_decode failed while generating (code " + std::to_string(ret) + ")");
+            }
+            nPast++;
+        }
+        llama_batch_free(batch);
+        if (!pending.empty()) {
+            Emit(LLAMA_TOKEN_NULL, pending);
+        }
+        if (stop == "aborted" && !st_->callbackError.IsEmpty()) {
+            stop = "callbackError";
+        }
+        st_->stopReason = stop;
+        st_->nPast = nPast;
+        st_->totalMs = NowMs() - tStart;
+    }
+
+    std::shared_ptr<GenState> st_;
+    int32_t seqId_;
+    int32_t nPastStart_;
+    GenOptions opts_;
+    Napi::ThreadSafeFunction tsfn_;
+    bool hasTsfn_;
+};
+
+}  // namespace
+
+Napi::Value Generate(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    return AsPromise(env, [&]() -> Napi::Value {
+        Context * context = Context::FromValue(env, info.Length() > 0 ? info[0] : env.Undefined(), "context");
+        int32_t seqId = ArgInt(info, 1, "seqId");
+        context->CheckSeq(env, seqId);
+        int32_t nPast = ArgInt(info, 2, "nPast");
+        if (nPast < 0) {
+            Throw(env, code::kInvalidArgument, "nPast must be >= 0");
+        }
+        Napi::Object o = OptObject(info, 3);
+        GenOptions opts;
+        opts.maxTokens = OptInt(o, "maxTokens", opts.maxTokens);
+        opts.temperature = static_cast<float>(OptNumber(o, "temperature", opts.temperature));
+        opts.topK = OptInt(o, "topK", opts.topK);
+        opts.topP = static_cast<float>(OptNumber(o, "topP", opts.topP));
+        opts.minP = static_cast<float>(OptNumber(o, "minP", opts.minP));
+        opts.repeatPenalty = static_cast<float>(OptNumber(o, "repeatPenalty", opts.repeatPenalty));
+        opts.repeatLastN = OptInt(o, "repeatLastN", opts.repeatLastN);
+        opts.seed = OptUint(o, "seed", opts.seed);
+        opts.stopAtEog = OptBool(o, "stopAtEog", opts.stopAtEog);
+        if (opts.maxTokens < 0 || opts.temperature < 0 || opts.topP <= 0 || opts.topP > 1 || opts.minP < 0 || opts.minP > 1 ||
+            opts.repeatPenalty <= 0) {
+            Throw(env, code::kInvalidArgument,
+                  "invalid sampling options (maxTokens >= 0, temperature >= 0, 0 < topP <= 1, 0 <= minP <= 1, repeatPenalty > 0)");
+        }
+        bool hasCb = info.Length() > 4 && info[4].IsFunction();
+        if (info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsNull() && !hasCb) {
+            Throw(env, code::kInvalidArgument, "onToken must be a function");
+        }
+
+        context->Acquire(env);  // throws CONTEXT_BUSY; clears the abort flag
+        auto st = std::make_shared<GenState>(env);
+        st->context = context;
+        st->contextRef = Napi::Persistent(info[0].As<Napi::Object>());
+        Napi::ThreadSafeFunction tsfn;
+        if (hasCb) {
+            st->tsfnDone = false;
+            tsfn = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "llava_desk.onToken", 0, 1,
+                                                 [st](Napi::Env fenv) {
+                                                     st->tsfnDone = true;
+                                                     Settle(fenv, st);
+                                                 });
+        }
+        Napi::Promise p = st->deferred.Promise();
+        auto * worker = new GenerateWorker(env, st, seqId, nPast, opts, tsfn, hasCb);
+        worker->Queue();
+        return p;
+    });
+}
+
+}  // namespace lld

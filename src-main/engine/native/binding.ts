@@ -1,0 +1,482 @@
+// Loader and hand-written types for the llava-desk native bridge (native/ → llava_desk_mtmd.node).
+//
+// The addon is linked against the prebuilt libllama/libggml of one node-llama-cpp binary variant
+// and does not load ggml backends itself, so node-llama-cpp's getLlama() must run first; the addon
+// built for the variant getLlama() picked is then loaded and shares that llama/ggml instance.
+// Build the addons with `npm run build:native` (scripts/build-native.mjs).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { getLlama, type Llama, type LlamaOptions } from 'node-llama-cpp';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** Codes set by the addon (`err.code`) plus those of the loader below. */
+export type NativeErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'MODEL_LOAD_FAILED'
+  | 'MMPROJ_LOAD_FAILED'
+  | 'CONTEXT_CREATE_FAILED'
+  | 'CONTEXT_FULL'
+  | 'CONTEXT_BUSY'
+  | 'IN_USE'
+  | 'DISPOSED'
+  | 'ABORTED'
+  | 'TOKENIZE_FAILED'
+  | 'IMAGE_PROCESSING_FAILED'
+  | 'ENCODE_FAILED'
+  | 'DECODE_FAILED'
+  | 'NO_LOGITS'
+  | 'NO_BACKENDS'
+  | 'NATIVE_ERROR'
+  | 'NATIVE_BRIDGE_MISSING'
+  | 'NATIVE_BRIDGE_MISMATCH'
+  | 'NATIVE_BRIDGE_LOAD_FAILED';
+
+/** Shape of every error the addon rejects or throws with. */
+export interface NativeError extends Error {
+  readonly code: NativeErrorCode;
+}
+
+export function isNativeError(error: unknown): error is NativeError {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+}
+
+export class NativeBridgeError extends Error implements NativeError {
+  readonly code: NativeErrorCode;
+
+  constructor(code: NativeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NativeBridgeError';
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addon types
+
+export interface NativeModelInfo {
+  readonly nEmbd: number;
+  readonly nEmbdInp: number;
+  readonly nCtxTrain: number;
+  readonly nVocab: number;
+  readonly nParams: number;
+  readonly sizeBytes: number;
+  /** -1 when the vocabulary has none. */
+  readonly bos: number;
+  readonly eos: number;
+  readonly eot: number;
+  readonly addBos: boolean;
+  /** `tokenizer.chat_template` from the GGUF, if any. */
+  readonly chatTemplate: string | null;
+  readonly description: string;
+  readonly architecture: string;
+  readonly path: string;
+}
+
+export interface NativeModel {
+  getInfo(): NativeModelInfo;
+  /** Defaults: addSpecial false, parseSpecial true. */
+  tokenize(text: string, addSpecial?: boolean, parseSpecial?: boolean): number[];
+  /** Defaults: removeSpecial false, unparseSpecial true. */
+  detokenize(tokens: readonly number[], removeSpecial?: boolean, unparseSpecial?: boolean): string;
+  /** Default: special true (special tokens rendered). */
+  tokenToPiece(token: number, special?: boolean): string;
+  isEog(token: number): boolean;
+  /** Throws IN_USE while contexts or mtmd contexts built on it are alive. */
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeLoadModelOptions {
+  /** Layers to offload to the GPU; negative = all. Default: llama.cpp's default. */
+  readonly nGpuLayers?: number;
+  /** Default true. */
+  readonly useMmap?: boolean;
+  readonly useMlock?: boolean;
+  readonly vocabOnly?: boolean;
+}
+
+export interface NativeContextOptions {
+  /** Default 4096. */
+  readonly nCtx?: number;
+  /** Default 2048. */
+  readonly nBatch?: number;
+  /** Default 512. */
+  readonly nUbatch?: number;
+  /** Default 1. */
+  readonly nSeqMax?: number;
+  /** Default: hardware concurrency. */
+  readonly nThreads?: number;
+  /** Default: nThreads. */
+  readonly nThreadsBatch?: number;
+  /** Default 'auto'. */
+  readonly flashAttn?: boolean | 'auto';
+}
+
+export interface NativeContextInfo {
+  readonly nCtx: number;
+  readonly nCtxSeq: number;
+  readonly nBatch: number;
+  readonly nUbatch: number;
+  readonly nSeqMax: number;
+  readonly nThreads: number;
+  readonly nThreadsBatch: number;
+}
+
+export interface NativeContext {
+  getInfo(): NativeContextInfo;
+  /** Removes positions [p0, p1) of a sequence (seqId -1: all; p1 -1: to the end). */
+  kvRemove(seqId: number, p0?: number, p1?: number): boolean;
+  kvCopy(srcSeqId: number, dstSeqId: number, p0?: number, p1?: number): void;
+  /** Drops every sequence except `seqId`. */
+  kvKeep(seqId: number): void;
+  kvClear(): void;
+  /** Largest position held for the sequence, -1 when empty. */
+  kvPosMax(seqId: number): number;
+  kvPosMin(seqId: number): number;
+  /** Stops the running evalPrompt/generate on this context (checked before each token and inside decode). */
+  abort(): void;
+  /** Throws CONTEXT_BUSY while an operation runs. */
+  dispose(): void;
+  readonly disposed: boolean;
+  readonly busy: boolean;
+}
+
+export interface NativeBitmap {
+  readonly width: number;
+  readonly height: number;
+  /** Content hash unless an id was given; image embeddings are cached by it. */
+  readonly id: string;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeMtmdOptions {
+  /** Default: hardware concurrency. */
+  readonly nThreads?: number;
+  /** Default true (ignored by the CPU variant). */
+  readonly useGpu?: boolean;
+  /** Run a warm-up encode at init. Default true. */
+  readonly warmup?: boolean;
+  readonly imageMinTokens?: number;
+  readonly imageMaxTokens?: number;
+  readonly flashAttn?: boolean;
+  /** Encoded-image embeddings kept (LRU, by bitmap id). Default 4; 0 disables. */
+  readonly cacheEntries?: number;
+}
+
+export interface NativeMtmdInfo {
+  readonly supportsVision: boolean;
+  readonly supportsAudio: boolean;
+  /** Marker to put in the prompt where each image goes. */
+  readonly marker: string;
+  readonly defaultMarker: string;
+  readonly usesMrope: boolean;
+  readonly usesNonCausal: boolean;
+  readonly nEmbdInp: number;
+}
+
+export interface NativeEvalPromptOptions {
+  /** Add BOS etc. as the model wants. Default true. */
+  readonly addSpecial?: boolean;
+  /** Parse special-token text (e.g. `</s>`). Default true. */
+  readonly parseSpecial?: boolean;
+  /** Default: the context's nBatch. */
+  readonly nBatch?: number;
+  /** Compute logits for the last prompt token (needed before generate). Default true. */
+  readonly logitsLast?: boolean;
+}
+
+export interface NativeChunkStat {
+  readonly type: 'text' | 'image' | 'audio';
+  readonly nTokens: number;
+  readonly id?: string;
+  readonly cached: boolean;
+}
+
+export interface NativeEvalPromptResult {
+  /** Position after the prompt: pass it to generate(). */
+  readonly nPast: number;
+  readonly textTokens: number;
+  readonly imageTokens: number;
+  /** Image encoder (CLIP + projector) time. */
+  readonly encodeMs: number;
+  /** llama_decode time for text and image tokens. */
+  readonly decodeMs: number;
+  readonly totalMs: number;
+  readonly cachedImages: number;
+  /** False when the prompt ended in an image or logitsLast was false: generate() would fail. */
+  readonly logitsReady: boolean;
+  readonly chunks: readonly NativeChunkStat[];
+}
+
+export interface NativeMtmd {
+  getInfo(): NativeMtmdInfo;
+  createBitmap(width: number, height: number, rgb: Uint8Array, id?: string): NativeBitmap;
+  /**
+   * Tokenizes `text` (one marker per bitmap), encodes the images and decodes everything into
+   * sequence `seqId` of `context` from position `nPast`. On failure the sequence is truncated back
+   * to `nPast`.
+   */
+  evalPrompt(
+    context: NativeContext,
+    seqId: number,
+    nPast: number,
+    text: string,
+    bitmaps: readonly NativeBitmap[],
+    options?: NativeEvalPromptOptions,
+  ): Promise<NativeEvalPromptResult>;
+  clearCache(): void;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeGenerateOptions {
+  /** Default 256. */
+  readonly maxTokens?: number;
+  /** 0 = greedy. Default 0.8. */
+  readonly temperature?: number;
+  /** Default 40 (<= 0 disables). */
+  readonly topK?: number;
+  /** Default 0.95. */
+  readonly topP?: number;
+  /** Default 0.05. */
+  readonly minP?: number;
+  /** Default 1 (off). */
+  readonly repeatPenalty?: number;
+  /** Default 64. */
+  readonly repeatLastN?: number;
+  /** Default: random. */
+  readonly seed?: number;
+  /** Stop at an end-of-generation token (not included in `tokens`). Default true. */
+  readonly stopAtEog?: boolean;
+}
+
+export type NativeStopReason = 'eog' | 'maxTokens' | 'aborted' | 'contextFull' | 'callbackError';
+
+export interface NativeGenerateResult {
+  readonly tokens: number[];
+  /** Concatenated token pieces (special tokens rendered). */
+  readonly text: string;
+  /** Position after the last token decoded into the KV cache. */
+  readonly nPast: number;
+  readonly stopReason: NativeStopReason;
+  readonly eogToken: number | null;
+  readonly firstTokenMs: number;
+  readonly totalMs: number;
+  readonly tokensPerSecond: number;
+}
+
+/**
+ * Called for each token: `text` is the UTF-8-complete text delta (it may be '' when a token ends
+ * inside a multi-byte character, which then arrives with the next call). A final call with
+ * token -1 flushes an incomplete tail. Throwing aborts generation and rejects the promise.
+ */
+export type NativeTokenCallback = (token: number, text: string) => void;
+
+export interface NativeBackendDevice {
+  readonly name: string;
+  readonly description: string;
+  readonly type: 'cpu' | 'gpu' | 'igpu' | 'accel' | 'other';
+}
+
+export interface NativeBackendInfo {
+  readonly variant: string;
+  readonly devices: readonly NativeBackendDevice[];
+  readonly systemInfo: string;
+  readonly defaultMarker: string;
+}
+
+export type NativeLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface NativeAddon {
+  loadModel(path: string, options?: NativeLoadModelOptions): Promise<NativeModel>;
+  createContext(model: NativeModel, options?: NativeContextOptions): Promise<NativeContext>;
+  initMtmd(
+    model: NativeModel,
+    mmprojPath: string,
+    options?: NativeMtmdOptions,
+  ): Promise<NativeMtmd>;
+  createBitmap(width: number, height: number, rgb: Uint8Array, id?: string): NativeBitmap;
+  /** Samples from the logits the last evalPrompt/generate left; one generate per context at a time. */
+  generate(
+    context: NativeContext,
+    seqId: number,
+    nPast: number,
+    options?: NativeGenerateOptions,
+    onToken?: NativeTokenCallback,
+  ): Promise<NativeGenerateResult>;
+  getBackendInfo(): NativeBackendInfo;
+  /** Verbosity of mtmd/clip logs on stderr. Default 'error'. */
+  setLogLevel(level: NativeLogLevel): void;
+  readonly variant: string;
+  readonly abiVersion: number;
+}
+
+export const NATIVE_ABI_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Loader
+
+export interface NativeBuildInfo {
+  readonly variant: string;
+  readonly gpu: string | false;
+  readonly binsDir: string;
+  readonly libs: readonly string[];
+  readonly nodeLlamaCpp: string;
+  readonly llamaCpp: { readonly tag: string; readonly commit: string };
+}
+
+export interface NativeBridge {
+  readonly addon: NativeAddon;
+  readonly llama: Llama;
+  readonly variant: string;
+  readonly addonPath: string;
+  readonly buildInfo: NativeBuildInfo | undefined;
+}
+
+export interface LoadNativeBridgeOptions {
+  /** Passed to getLlama(); ignored when `llama` is given. Default 'auto'. */
+  readonly gpu?: LlamaOptions['gpu'];
+  /** Extra getLlama() options. Default: { build: 'never' } (use the prebuilt binaries). */
+  readonly llamaOptions?: Omit<LlamaOptions, 'gpu'>;
+  /** An already created Llama instance to pair with. */
+  readonly llama?: Llama;
+  /** Folder holding `<variant>/llava_desk_mtmd.node`. Default: env LLAVA_DESK_NATIVE_DIR, else `native/build` of the project. */
+  readonly nativeBuildDir?: string;
+  readonly logLevel?: NativeLogLevel;
+}
+
+const PLATFORM_NAMES: Readonly<Partial<Record<NodeJS.Platform, string>>> = {
+  linux: 'linux',
+  darwin: 'mac',
+  win32: 'win',
+};
+
+/** node-llama-cpp's binary variant folder name for a Llama instance, e.g. linux-x64-cuda. */
+export function variantForLlama(llama: Pick<Llama, 'gpu'>): string {
+  const platform = PLATFORM_NAMES[process.platform] ?? process.platform;
+  const base = `${platform}-${process.arch}`;
+  return llama.gpu === false ? base : `${base}-${llama.gpu}`;
+}
+
+/** Walks up from this module to the project root (the folder that has native/). */
+export function defaultNativeBuildDir(): string {
+  const fromEnv = process.env['LLAVA_DESK_NATIVE_DIR'];
+  if (fromEnv) return resolve(fromEnv);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (
+      existsSync(join(dir, 'native', 'CMakeLists.txt')) ||
+      existsSync(join(dir, 'native', 'build'))
+    ) {
+      return join(dir, 'native', 'build');
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return resolve('native', 'build');
+    dir = parent;
+  }
+}
+
+function readBuildInfo(path: string): NativeBuildInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as NativeBuildInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** On Linux: the shared libraries named `libllama*` mapped into this process. */
+function loadedLlamaLibraries(): string[] {
+  if (process.platform !== 'linux') return [];
+  try {
+    const maps = readFileSync('/proc/self/maps', 'utf8');
+    const libs = new Set<string>();
+    for (const line of maps.split('\n')) {
+      const slash = line.indexOf('/');
+      if (slash < 0) continue;
+      const path = line.slice(slash);
+      if (/\/libllama\.[^/]*so$/.test(path)) libs.add(path);
+    }
+    return [...libs];
+  } catch {
+    return [];
+  }
+}
+
+let cached: Promise<NativeBridge> | undefined;
+let cachedKey: string | undefined;
+
+/**
+ * Initialises node-llama-cpp (getLlama) and loads the matching native bridge build. Calls with the
+ * same options share one bridge.
+ */
+export function loadNativeBridge(options: LoadNativeBridgeOptions = {}): Promise<NativeBridge> {
+  const key = JSON.stringify({
+    gpu: options.gpu ?? 'auto',
+    dir: options.nativeBuildDir ?? '',
+    llama: options.llama !== undefined,
+  });
+  if (cached && cachedKey === key && options.llama === undefined) return cached;
+  const promise = doLoad(options);
+  cached = promise;
+  cachedKey = key;
+  promise.catch(() => {
+    if (cached === promise) cached = undefined;
+  });
+  return promise;
+}
+
+async function doLoad(options: LoadNativeBridgeOptions): Promise<NativeBridge> {
+  const llama =
+    options.llama ??
+    (await getLlama({ build: 'never', ...options.llamaOptions, gpu: options.gpu ?? 'auto' }));
+  const variant = variantForLlama(llama);
+  const buildDir = options.nativeBuildDir ?? defaultNativeBuildDir();
+  const addonPath = join(buildDir, variant, 'llava_desk_mtmd.node');
+  if (!existsSync(addonPath)) {
+    throw new NativeBridgeError(
+      'NATIVE_BRIDGE_MISSING',
+      `The llava-desk native bridge for node-llama-cpp variant "${variant}" is not built ` +
+        `(missing ${addonPath}). Run "npm run build:native" (needs cmake and a C++ compiler).`,
+    );
+  }
+  const buildInfo = readBuildInfo(join(buildDir, variant, 'build-info.json'));
+  if (buildInfo) {
+    const loaded = loadedLlamaLibraries();
+    const expected = buildInfo.libs.find((lib) => lib.startsWith('libllama'));
+    if (loaded.length > 0 && expected && !loaded.some((p) => p.endsWith(`/${expected}`))) {
+      throw new NativeBridgeError(
+        'NATIVE_BRIDGE_MISMATCH',
+        `node-llama-cpp loaded ${loaded.join(', ')} but the native bridge for "${variant}" was linked ` +
+          `against ${expected}. Rebuild with "npm run build:native".`,
+      );
+    }
+  }
+  let addon: NativeAddon;
+  try {
+    const require = createRequire(import.meta.url);
+    addon = require(addonPath) as NativeAddon;
+  } catch (error) {
+    throw new NativeBridgeError(
+      'NATIVE_BRIDGE_LOAD_FAILED',
+      `Could not load ${addonPath}: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Rebuild it with "npm run build:native".',
+      { cause: error },
+    );
+  }
+  if (addon.abiVersion !== NATIVE_ABI_VERSION) {
+    throw new NativeBridgeError(
+      'NATIVE_BRIDGE_MISMATCH',
+      `${addonPath} has ABI ${String(addon.abiVersion)}, this code expects ${NATIVE_ABI_VERSION}. ` +
+        'Rebuild it with "npm run build:native".',
+    );
+  }
+  if (options.logLevel) addon.setLogLevel(options.logLevel);
+  return { addon, llama, variant, addonPath, buildInfo };
+}
