@@ -35,7 +35,9 @@ if (checked === 0) {
   process.exit(1);
 }
 if (problems.length > 0) {
-  console.error(`check-bundle-hardening: insecure window options found:\n  ${problems.join('\n  ')}`);
+  console.error(
+    `check-bundle-hardening: insecure window options found:\n  ${problems.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.log(`check-bundle-hardening: ${checked} bundle files, none weakens the window hardening`);
