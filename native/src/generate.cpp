@@ -7,6 +7,8 @@
 #include "generate.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -88,6 +90,11 @@ struct GenState {
     std::string errCode;
     std::string errMessage;
     Napi::Reference<Napi::Value> callbackError;
+    // Token hand-off: the worker waits until JS has run onToken for a token before computing the
+    // next one, so an abort from onToken (the Stop button) takes effect before the next token.
+    std::mutex deliveredMutex;
+    std::condition_variable deliveredCv;
+    uint64_t delivered = 0;
     std::vector<llama_token> tokens;
     std::string text;
     llama_pos nPast = 0;
@@ -169,6 +176,8 @@ class GenerateWorker : public Napi::AsyncWorker {
     void OnError(const Napi::Error &) override { OnOK(); }
 
   private:
+    uint64_t emitted_ = 0;
+
     void Emit(llama_token id, std::string text) {
         if (!hasTsfn_) {
             return;
@@ -177,7 +186,13 @@ class GenerateWorker : public Napi::AsyncWorker {
         auto st = st_;
         napi_status s = tsfn_.BlockingCall(ev, [st](Napi::Env env, Napi::Function cb, TokenEvent * data) {
             std::unique_ptr<TokenEvent> owned(data);
+            auto markDelivered = [&st]() {
+                std::lock_guard<std::mutex> lock(st->deliveredMutex);
+                st->delivered += 1;
+                st->deliveredCv.notify_all();
+            };
             if (env == nullptr || cb.IsEmpty() || !st->callbackError.IsEmpty()) {
+                markDelivered();
                 return;
             }
             try {
@@ -188,9 +203,20 @@ class GenerateWorker : public Napi::AsyncWorker {
                     st->context->abortFlag.store(true);
                 }
             }
+            markDelivered();
         });
         if (s != napi_ok) {
             delete ev;
+            return;
+        }
+        emitted_ += 1;
+        std::unique_lock<std::mutex> lock(st_->deliveredMutex);
+        // Bounded waits: never hang on a JS thread that is shutting down.
+        while (st_->delivered < emitted_) {
+            if (st_->context != nullptr && st_->context->abortFlag.load()) {
+                break;
+            }
+            st_->deliveredCv.wait_for(lock, std::chrono::milliseconds(50));
         }
     }
 

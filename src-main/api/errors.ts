@@ -12,6 +12,21 @@ export const ERROR_CODES = [
   'ENGINE_CRASHED',
   'ENGINE_NOT_LOADED',
   'ABORTED',
+  'CONTEXT_FULL',
+  'CONTEXT_BUSY',
+  'INVALID_ARGUMENT',
+  'MODEL_LOAD_FAILED',
+  'MMPROJ_LOAD_FAILED',
+  'CONTEXT_CREATE_FAILED',
+  'IMAGE_PROCESSING_FAILED',
+  'ENCODE_FAILED',
+  'DECODE_FAILED',
+  'TOKENIZE_FAILED',
+  'NATIVE_BRIDGE_MISSING',
+  'NATIVE_BRIDGE_MISMATCH',
+  'NATIVE_BRIDGE_LOAD_FAILED',
+  'NO_BACKENDS',
+  'MODEL_NOT_VISION',
   // chats
   'CHAT_NOT_FOUND',
   'MESSAGE_NOT_FOUND',
@@ -48,6 +63,12 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && KNOWN_CODES.has(value);
+}
 
 /** The shape every error takes when it crosses a process or network boundary. */
 export interface SerializedError {

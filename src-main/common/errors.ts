@@ -1,4 +1,4 @@
-import type { ErrorCode, SerializedError } from '../api/errors.js';
+import { isErrorCode, type ErrorCode, type SerializedError } from '../api/errors.js';
 
 export class LlavaDeskError extends Error {
   readonly code: ErrorCode;
@@ -18,5 +18,7 @@ export class LlavaDeskError extends Error {
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof LlavaDeskError) return error.toJSON();
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'INTERNAL', message };
+  // Errors of the native bridge and of libraries carry a string `code` of their own.
+  const code = (error as { code?: unknown } | null)?.code;
+  return { code: isErrorCode(code) ? code : 'INTERNAL', message };
 }

@@ -71,7 +71,7 @@ describe('a GGUF Jinja chat template', () => {
   it('renders messages with image markers and the generation prompt, without a duplicate BOS', () => {
     const text = template.render({ system: 'sys', turns: [{ user: 'hi', imageCount: 1 }] }, MARKER);
     expect(text).toBe(
-      '<|im_start|>system\nsys<|im_end|>\n<|im_start|>user\n<__media__>\nhi<|im_end|>\n<|im_start|>assistant\n',
+      '<|im_start|>system\nsys<|im_end|>\n<|im_start|>user\n<__media__>hi<|im_end|>\n<|im_start|>assistant\n',
     );
   });
 

@@ -29,7 +29,8 @@ export function jinjaTemplate(options: JinjaTemplateOptions): PromptTemplate {
       const system = conversation.system ?? options.defaultSystem;
       if (system !== undefined) messages.push({ role: 'system', content: system });
       for (const turn of conversation.turns) {
-        const images = `${imageMarker}\n`.repeat(turn.imageCount);
+        // Markers directly before the text, as llama.cpp's own tools (mtmd-cli, server) place them.
+        const images = imageMarker.repeat(turn.imageCount);
         messages.push({ role: 'user', content: `${images}${turn.user}` });
         if (turn.assistant !== undefined) {
           messages.push({ role: 'assistant', content: turn.assistant });

@@ -1,0 +1,11 @@
+import type { AskResult, EngineInfo, EngineLoadOptions, TokenEvent } from '../api/engine.js';
+import type { CompletionRequest } from './vision-engine.js';
+
+/** The engine process's RPC methods (see process/rpc-protocol.ts for the wire format). */
+export type EngineMethods = {
+  load: { params: EngineLoadOptions; result: EngineInfo; event: never };
+  complete: { params: CompletionRequest; result: AskResult; event: TokenEvent };
+  closeSession: { params: { sessionId: string }; result: null; event: never };
+  unload: { params: Record<string, never>; result: null; event: never };
+  pid: { params: Record<string, never>; result: number; event: never };
+};

@@ -1,0 +1,77 @@
+/** A point in a sequence's KV cache where an evaluation ended: text so far, tokens so far. */
+export interface KvCheckpoint {
+  textLength: number;
+  nPast: number;
+}
+
+/**
+ * What a sequence's KV cache holds, as the prompt text that produced it (answers included), with
+ * the evaluation boundaries. Cutting the cache is exact only at those boundaries.
+ */
+export interface KvState {
+  text: string;
+  /** Ascending; the first is always {0, 0}. */
+  checkpoints: KvCheckpoint[];
+}
+
+export function emptyKvState(): KvState {
+  return { text: '', checkpoints: [{ textLength: 0, nPast: 0 }] };
+}
+
+export interface ContinuationPlan {
+  /** Keep the cache up to here and drop the rest. */
+  keep: KvCheckpoint;
+  /** Text to evaluate after `keep`. Never empty: generation needs fresh logits. */
+  remainder: string;
+}
+
+/**
+ * Plans the next evaluation for a full render of the conversation: keep the longest part of the
+ * cache that the new render starts with (a follow-up keeps everything, an edit of turn k keeps
+ * turns before k, a regenerate keeps all but the last prompt), evaluate only the rest.
+ */
+export function planContinuation(state: KvState, rendered: string): ContinuationPlan {
+  const common = commonPrefixLength(state.text, rendered);
+  let index = lastIndexAtMost(state.checkpoints, common);
+  // Nothing new to evaluate (regenerate): step back one boundary to get logits again.
+  while (index > 0 && state.checkpoints[index]!.textLength >= rendered.length) index -= 1;
+  const keep = state.checkpoints[index]!;
+  return { keep, remainder: rendered.slice(keep.textLength) };
+}
+
+/** The cache after dropping everything past `keep`. */
+export function truncateKvState(state: KvState, keep: KvCheckpoint): KvState {
+  return {
+    text: state.text.slice(0, keep.textLength),
+    checkpoints: state.checkpoints.filter((c) => c.textLength <= keep.textLength),
+  };
+}
+
+export function appendToKvState(state: KvState, text: string, nPast: number): KvState {
+  const next = state.text + text;
+  return { text: next, checkpoints: [...state.checkpoints, { textLength: next.length, nPast }] };
+}
+
+export function countOccurrences(text: string, needle: string): number {
+  if (needle === '') return 0;
+  let count = 0;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
+    count += 1;
+  }
+  return count;
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i += 1;
+  return i;
+}
+
+function lastIndexAtMost(checkpoints: readonly KvCheckpoint[], textLength: number): number {
+  let index = 0;
+  for (let i = 0; i < checkpoints.length; i += 1) {
+    if (checkpoints[i]!.textLength <= textLength) index = i;
+  }
+  return index;
+}

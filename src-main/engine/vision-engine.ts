@@ -1,0 +1,365 @@
+import type {
+  AskResult,
+  EngineInfo,
+  EngineLoadOptions,
+  PreparedImage,
+  SamplingOptions,
+  TokenEvent,
+} from '../api/engine.js';
+import { LlavaDeskError } from '../common/errors.js';
+import { appendToKvState, countOccurrences, planContinuation, truncateKvState } from './kv-plan.js';
+import {
+  loadNativeBridge,
+  type NativeBitmap,
+  type NativeBridge,
+  type NativeContext,
+  type NativeGenerateOptions,
+  type NativeGenerateResult,
+  type NativeModel,
+  type NativeMtmd,
+} from './native/binding.js';
+import type { PromptConversation, PromptTemplate } from './prompt/conversation.js';
+import { jinjaTemplate } from './prompt/jinja-template.js';
+import { LLAVA_V1_SYSTEM, vicunaV1 } from './prompt/vicuna-v1.js';
+import { SequencePool } from './sequence-pool.js';
+import { SerialQueue } from './serial-queue.js';
+
+/** What the engine is asked to continue: a whole conversation (KV reuse is its business). */
+export interface CompletionRequest {
+  sessionId: string;
+  /** Rendered with the model's template. Exactly one of `conversation` and `raw`. */
+  conversation?: PromptConversation;
+  /** Verbatim prompt text; each image marker (see `EngineInfo.imageMarker`) takes the next image. */
+  raw?: string;
+  /** Every image of the conversation, in the order of its markers. */
+  images: readonly PreparedImage[];
+  sampling?: SamplingOptions;
+}
+
+export interface CompletionCallbacks {
+  onToken?: (event: TokenEvent) => void;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_CONTEXT = 4096;
+const DEFAULT_MAX_TOKENS = 512;
+
+/**
+ * llama.cpp with images, in this process: one model, one context shared by sessions through its
+ * sequences, one mmproj with an embedding cache. Calls run one at a time (the context allows no
+ * more); a follow-up evaluates only what its session's KV cache does not already hold.
+ */
+export class VisionEngine {
+  readonly info: EngineInfo;
+  readonly #bridge: NativeBridge;
+  readonly #model: NativeModel;
+  readonly #context: NativeContext;
+  readonly #mtmd: NativeMtmd;
+  readonly #template: PromptTemplate;
+  readonly #pool: SequencePool;
+  readonly #queue = new SerialQueue();
+  #disposed = false;
+
+  private constructor(parts: {
+    info: EngineInfo;
+    bridge: NativeBridge;
+    model: NativeModel;
+    context: NativeContext;
+    mtmd: NativeMtmd;
+    template: PromptTemplate;
+  }) {
+    this.info = parts.info;
+    this.#bridge = parts.bridge;
+    this.#model = parts.model;
+    this.#context = parts.context;
+    this.#mtmd = parts.mtmd;
+    this.#template = parts.template;
+    this.#pool = new SequencePool(parts.info.parallel);
+  }
+
+  static async load(options: EngineLoadOptions): Promise<VisionEngine> {
+    const bridge = await loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' });
+    const threads = options.threads ?? Math.max(1, bridge.llama.cpuMathCores);
+    const gpuLayers =
+      bridge.llama.gpu === false
+        ? 0
+        : options.gpuLayers === 'auto' || !options.gpuLayers
+          ? 999
+          : options.gpuLayers;
+    const model = await bridge.addon.loadModel(options.modelPath, { nGpuLayers: gpuLayers });
+    const modelInfo = model.getInfo();
+    let context: NativeContext | undefined;
+    try {
+      const parallel = Math.max(1, options.parallel ?? 1);
+      const perSequence =
+        options.contextSize === undefined || options.contextSize === 'auto'
+          ? Math.min(modelInfo.nCtxTrain || DEFAULT_CONTEXT, DEFAULT_CONTEXT)
+          : options.contextSize;
+      context = await bridge.addon.createContext(model, {
+        nCtx: perSequence * parallel,
+        nSeqMax: parallel,
+        nThreads: threads,
+        nThreadsBatch: threads,
+      });
+      const mtmd = await bridge.addon.initMtmd(model, options.mmprojPath, {
+        nThreads: threads,
+        useGpu: gpuLayers > 0,
+        cacheEntries: 16,
+      });
+      const mtmdInfo = mtmd.getInfo();
+      if (!mtmdInfo.supportsVision) {
+        mtmd.dispose();
+        throw new LlavaDeskError(
+          'MODEL_NOT_VISION',
+          `${options.mmprojPath} has no vision encoder, so this pair cannot read images.`,
+        );
+      }
+      const template = chooseTemplate(options.template ?? 'auto', model);
+      const contextInfo = context.getInfo();
+      return new VisionEngine({
+        bridge,
+        model,
+        context,
+        mtmd,
+        template,
+        info: {
+          variant: bridge.variant,
+          gpu: bridge.llama.gpu,
+          gpuLayers,
+          contextSize: contextInfo.nCtxSeq,
+          parallel,
+          threads,
+          template: template.name,
+          imageMarker: mtmdInfo.marker,
+          model: {
+            path: options.modelPath,
+            description: modelInfo.description,
+            parameters: modelInfo.nParams,
+            embeddingLength: modelInfo.nEmbd,
+          },
+        },
+      });
+    } catch (error) {
+      context?.dispose();
+      model.dispose();
+      throw error;
+    }
+  }
+
+  /** The system prompt used when a conversation sets none. */
+  get defaultSystem(): string | undefined {
+    return this.#template === vicunaV1 ? LLAVA_V1_SYSTEM : undefined;
+  }
+
+  complete(request: CompletionRequest, callbacks: CompletionCallbacks = {}): Promise<AskResult> {
+    if (this.#disposed) {
+      return Promise.reject(new LlavaDeskError('ENGINE_NOT_LOADED', 'The engine was unloaded.'));
+    }
+    return this.#queue.run(() => this.#complete(request, callbacks), callbacks.signal);
+  }
+
+  /** Frees the session's sequence (its KV cache). */
+  closeSession(sessionId: string): Promise<void> {
+    return this.#queue.run(async () => {
+      const slot = this.#pool.release(sessionId);
+      if (slot) this.#context.kvRemove(slot.seqId, 0, -1);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#queue.run(async () => {
+      this.#mtmd.dispose();
+      this.#context.dispose();
+      this.#model.dispose();
+    });
+  }
+
+  async #complete(request: CompletionRequest, callbacks: CompletionCallbacks): Promise<AskResult> {
+    const started = performance.now();
+    const marker = this.info.imageMarker;
+    const rendered = this.#render(request);
+    const markers = countOccurrences(rendered, marker);
+    if (markers !== request.images.length) {
+      throw new LlavaDeskError(
+        'INVALID_ARGUMENT',
+        `The prompt has ${markers} image place(s) but ${request.images.length} image(s) were given.`,
+      );
+    }
+
+    const { slot } = this.#pool.acquire(request.sessionId);
+    const plan = planContinuation(slot.kv, rendered);
+    if (plan.keep.nPast < this.#context.kvPosMax(slot.seqId) + 1) {
+      this.#context.kvRemove(slot.seqId, plan.keep.nPast, -1);
+    }
+    slot.kv = truncateKvState(slot.kv, plan.keep);
+
+    const skipImages = countOccurrences(rendered.slice(0, plan.keep.textLength), marker);
+    const bitmaps = request.images.slice(skipImages).map((image) => this.#bitmap(image));
+    const signal = callbacks.signal;
+    // The context checks this flag between tokens and inside each decode step.
+    const onAbort = (): void => this.#context.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let evaluated;
+    let generated;
+    let promptDone: number;
+    try {
+      if (signal?.aborted) throw new LlavaDeskError('ABORTED', 'Stopped before it started.');
+      evaluated = await this.#mtmd.evalPrompt(
+        this.#context,
+        slot.seqId,
+        plan.keep.nPast,
+        plan.remainder,
+        bitmaps,
+        { addSpecial: plan.keep.nPast === 0, parseSpecial: true },
+      );
+      slot.kv = appendToKvState(slot.kv, plan.remainder, evaluated.nPast);
+      promptDone = performance.now();
+      generated = signal?.aborted
+        ? stoppedBeforeFirstToken(evaluated.nPast)
+        : await this.#bridge.addon.generate(
+            this.#context,
+            slot.seqId,
+            evaluated.nPast,
+            nativeSampling(request.sampling ?? {}),
+            callbacks.onToken ? (token, text) => callbacks.onToken?.({ token, text }) : undefined,
+          );
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      for (const bitmap of bitmaps) bitmap.dispose();
+    }
+    const answer = generated.text.trimStart();
+    slot.kv = appendToKvState(
+      slot.kv,
+      this.#cachedAnswerText(request, rendered, answer, generated, evaluated.nPast),
+      generated.nPast,
+    );
+    const finished = performance.now();
+
+    const stopReason = generated.stopReason === 'callbackError' ? 'aborted' : generated.stopReason;
+    return {
+      text: answer,
+      tokens: generated.tokens,
+      stopReason,
+      stats: {
+        imageEncodeMs: evaluated.encodeMs,
+        imageTokens: evaluated.imageTokens,
+        cachedImages: evaluated.cachedImages,
+        promptTokens: evaluated.textTokens + evaluated.imageTokens,
+        promptMs: promptDone - started,
+        reusedTokens: plan.keep.nPast,
+        generatedTokens: generated.tokens.length,
+        tokensPerSecond: generated.tokensPerSecond,
+        timeToFirstTokenMs:
+          generated.tokens.length > 0 ? promptDone - started + generated.firstTokenMs : 0,
+        totalMs: finished - started,
+      },
+    };
+  }
+
+  #render(request: CompletionRequest): string {
+    if (request.raw !== undefined) return request.raw;
+    if (!request.conversation) {
+      throw new LlavaDeskError(
+        'INVALID_ARGUMENT',
+        'A completion needs a conversation or raw text.',
+      );
+    }
+    const conversation = request.conversation;
+    const system = conversation.system ?? this.defaultSystem;
+    return this.#template.render(
+      system === undefined ? conversation : { ...conversation, system },
+      this.info.imageMarker,
+    );
+  }
+
+  /**
+   * The text of the answer tokens that are in the KV cache. After an abort or a full context the
+   * last sampled token is returned but was never decoded, so it is left out.
+   */
+  #cachedAnswerText(
+    request: CompletionRequest,
+    prompt: string,
+    answer: string,
+    generated: NativeGenerateResult,
+    promptNPast: number,
+  ): string {
+    const decoded = generated.nPast - promptNPast;
+    if (decoded === generated.tokens.length) {
+      return this.#answerAsRendered(request, prompt, answer) ?? generated.text;
+    }
+    const partial = this.#model.detokenize(generated.tokens.slice(0, Math.max(0, decoded)));
+    return this.#answerAsRendered(request, prompt, partial.trimStart()) ?? partial;
+  }
+
+  /**
+   * The answer as the template will render it in the next call (the glue before it included), so
+   * that render shares the cache's text as a prefix. The cache keeps the tokens the model actually
+   * generated, as chat engines do; only where the two differ (leading spaces) is this a
+   * convention. Undefined when the template renders history in a way that cannot be matched.
+   */
+  #answerAsRendered(
+    request: CompletionRequest,
+    prompt: string,
+    answer: string,
+  ): string | undefined {
+    const conversation = request.conversation;
+    const last = conversation?.turns.at(-1);
+    if (!conversation || !last) return undefined;
+    const turns = [...conversation.turns.slice(0, -1), { ...last, assistant: answer }];
+    const withAnswer = this.#render({ ...request, conversation: { ...conversation, turns } });
+    if (!withAnswer.startsWith(prompt)) return undefined;
+    const region = withAnswer.slice(prompt.length);
+    const at = region.indexOf(answer);
+    return at < 0 ? undefined : region.slice(0, at + answer.length);
+  }
+
+  #bitmap(image: PreparedImage): NativeBitmap {
+    if (image.rgb.length !== image.width * image.height * 3) {
+      throw new LlavaDeskError(
+        'INVALID_ARGUMENT',
+        `Image ${image.id}: ${image.rgb.length} bytes is not ${image.width}x${image.height} RGB.`,
+      );
+    }
+    return this.#mtmd.createBitmap(image.width, image.height, image.rgb, image.id);
+  }
+}
+
+function nativeSampling(sampling: SamplingOptions): NativeGenerateOptions {
+  return {
+    maxTokens: sampling.maxTokens ?? DEFAULT_MAX_TOKENS,
+    temperature: sampling.temperature ?? 0,
+    ...(sampling.topK !== undefined ? { topK: sampling.topK } : {}),
+    ...(sampling.topP !== undefined ? { topP: sampling.topP } : {}),
+    ...(sampling.minP !== undefined ? { minP: sampling.minP } : {}),
+    ...(sampling.repeatPenalty !== undefined ? { repeatPenalty: sampling.repeatPenalty } : {}),
+    ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
+  };
+}
+
+function stoppedBeforeFirstToken(nPast: number): NativeGenerateResult {
+  return {
+    tokens: [],
+    text: '',
+    nPast,
+    stopReason: 'aborted',
+    eogToken: null,
+    firstTokenMs: 0,
+    totalMs: 0,
+    tokensPerSecond: 0,
+  };
+}
+
+function chooseTemplate(choice: 'auto' | 'vicuna_v1' | 'gguf', model: NativeModel): PromptTemplate {
+  const info = model.getInfo();
+  if (choice === 'vicuna_v1' || (choice === 'auto' && !info.chatTemplate)) return vicunaV1;
+  if (!info.chatTemplate) {
+    throw new LlavaDeskError('INVALID_ARGUMENT', 'This model carries no chat template of its own.');
+  }
+  return jinjaTemplate({
+    source: info.chatTemplate,
+    bosToken: model.tokenToPiece(info.bos, true),
+    eosToken: model.tokenToPiece(info.eos, true),
+  });
+}

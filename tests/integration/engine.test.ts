@@ -1,0 +1,306 @@
+import { mkdtemp, rm, truncate, writeFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
+import { ChatSession } from '../../src-main/engine/chat-session.js';
+import { EngineClient } from '../../src-main/engine/engine-client.js';
+import { VisionEngine } from '../../src-main/engine/vision-engine.js';
+import { cliAnswer, runMtmdCli } from '../support/mtmd-cli.js';
+import { makeTestImage, type TestImage } from '../support/tiny-images.js';
+
+const THREADS = 1;
+let dir: string;
+let pair: LlavaPairResult;
+let engine: VisionEngine;
+let gradient: TestImage;
+let checker: TestImage;
+let stripes: TestImage;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'llava-desk-engine-'));
+  pair = await makeLlavaPair({ outDir: join(dir, 'pair'), seed: 7 });
+  const size = { width: 56, height: 56 };
+  gradient = await makeTestImage(dir, 'gradient', size, 'gradient');
+  checker = await makeTestImage(dir, 'checker', size, 'checker');
+  stripes = await makeTestImage(dir, 'stripes', size, 'stripes');
+  engine = await VisionEngine.load({
+    modelPath: pair.modelPath,
+    mmprojPath: pair.mmprojPath,
+    threads: THREADS,
+    contextSize: 1024,
+    parallel: 2,
+  });
+});
+
+afterAll(async () => {
+  await engine?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const greedy = { temperature: 0, maxTokens: 12 };
+
+describe('the vision engine on the tiny pair', () => {
+  it('answers greedily and deterministically, and the answer depends on the image', async () => {
+    const first = await new ChatSession(engine, { sampling: greedy }).ask({
+      text: 'What is this?',
+      images: [gradient],
+    });
+    const again = await new ChatSession(engine, { sampling: greedy }).ask({
+      text: 'What is this?',
+      images: [gradient],
+    });
+    const other = await new ChatSession(engine, { sampling: greedy }).ask({
+      text: 'What is this?',
+      images: [checker],
+    });
+    expect(first.tokens).toHaveLength(12);
+    expect(again.tokens).toEqual(first.tokens);
+    expect(other.tokens).not.toEqual(first.tokens);
+    expect(first.stats.imageTokens).toBe(16);
+  });
+
+  it('streams every token through onToken, matching the final text', async () => {
+    const pieces: string[] = [];
+    const result = await new ChatSession(engine, { sampling: greedy }).ask(
+      { text: 'Describe it.', images: [stripes] },
+      { onToken: (e) => pieces.push(e.text) },
+    );
+    expect(pieces).toHaveLength(result.tokens.length);
+    expect(pieces.join('').trimStart()).toBe(result.text);
+  });
+
+  it('evaluates only the new tokens of a follow-up and never re-encodes the image', async () => {
+    const session = new ChatSession(engine, { sampling: greedy });
+    const first = await session.ask({ text: 'What is this?', images: [stripes] });
+    const followUp = await session.ask({ text: 'And the colour?' });
+    expect(followUp.stats.imageTokens).toBe(0);
+    expect(followUp.stats.imageEncodeMs).toBe(0);
+    expect(followUp.stats.reusedTokens).toBe(first.stats.promptTokens + first.tokens.length);
+    expect(followUp.stats.promptTokens).toBeLessThan(20);
+  });
+
+  it('takes a known image from the embedding cache in a new session', async () => {
+    await new ChatSession(engine, { sampling: greedy }).ask({ text: 'Hi', images: [checker] });
+    const fresh = await new ChatSession(engine, { sampling: greedy }).ask({
+      text: 'Hello',
+      images: [checker],
+    });
+    expect(fresh.stats.cachedImages).toBe(1);
+    expect(fresh.stats.imageEncodeMs).toBe(0);
+    expect(fresh.stats.imageTokens).toBe(16);
+  });
+
+  it('regenerates the last answer and edits a past question reusing the turns before it', async () => {
+    const session = new ChatSession(engine, { sampling: greedy });
+    const a1 = await session.ask({ text: 'First?', images: [gradient] });
+    const a2 = await session.ask({ text: 'Second?' });
+    const regenerated = await session.regenerate();
+    expect(regenerated.tokens).toEqual(a2.tokens);
+    expect(regenerated.stats.reusedTokens).toBe(a1.stats.promptTokens + a1.tokens.length);
+
+    const edited = await session.edit(1, { text: 'Something else entirely?' });
+    expect(edited.stats.reusedTokens).toBe(a1.stats.promptTokens + a1.tokens.length);
+    expect(edited.stats.imageTokens).toBe(0);
+    expect(session.turns.map((t) => t.text)).toEqual(['First?', 'Something else entirely?']);
+  });
+
+  it('sees every image of a message, in order', async () => {
+    const ask = (images: TestImage[]) =>
+      new ChatSession(engine, { sampling: greedy }).ask({ text: 'Compare.', images });
+    const both = await ask([gradient, checker]);
+    const swapped = await ask([checker, gradient]);
+    const onlyFirst = await ask([gradient]);
+    expect(both.stats.imageTokens + both.stats.cachedImages * 0).toBeGreaterThanOrEqual(0);
+    expect(both.stats.promptTokens).toBeGreaterThan(onlyFirst.stats.promptTokens + 15);
+    expect(both.tokens).not.toEqual(swapped.tokens);
+    expect(both.tokens).not.toEqual(onlyFirst.tokens);
+  });
+
+  it('stops before the next token when aborted, keeping the partial answer for the next turn', async () => {
+    const controller = new AbortController();
+    const session = new ChatSession(engine, { sampling: { temperature: 0, maxTokens: 200 } });
+    let seen = 0;
+    const stopped = await session.ask(
+      { text: 'Tell me everything.', images: [stripes] },
+      {
+        signal: controller.signal,
+        onToken: () => {
+          seen += 1;
+          if (seen === 3) controller.abort();
+        },
+      },
+    );
+    expect(stopped.stopReason).toBe('aborted');
+    expect(stopped.tokens.length).toBe(3);
+    const next = await session.ask({ text: 'Go on.' });
+    // The last sampled token was never decoded, so the cache holds the prompt and two tokens.
+    expect(next.stats.reusedTokens).toBe(stopped.stats.promptTokens + 2);
+    expect(next.stats.imageTokens).toBe(0);
+  });
+
+  it('reports CONTEXT_FULL for a prompt that cannot fit, and the session stays usable', async () => {
+    const session = new ChatSession(engine, { sampling: greedy });
+    await expect(
+      session.ask({ text: 'word '.repeat(2000), images: [gradient] }),
+    ).rejects.toMatchObject({
+      code: 'CONTEXT_FULL',
+    });
+    const ok = await session.ask({ text: 'Short one.', images: [gradient] });
+    expect(ok.tokens).toHaveLength(12);
+  });
+
+  it('stops with stopReason contextFull when the answer reaches the end of the context', async () => {
+    const session = new ChatSession(engine, { sampling: { temperature: 0, maxTokens: 5000 } });
+    const long = await session.ask({ text: 'Write a lot.', images: [gradient] });
+    expect(long.stopReason).toBe('contextFull');
+    // The sequence's share of the context is 1024 tokens; the last sampled token found no room.
+    expect(long.stats.reusedTokens + long.stats.promptTokens + long.tokens.length).toBe(1025);
+  });
+
+  it('keeps two sessions in separate sequences of one context', async () => {
+    const a = new ChatSession(engine, { sampling: greedy });
+    const b = new ChatSession(engine, { sampling: greedy });
+    const a1 = await a.ask({ text: 'A?', images: [gradient] });
+    const b1 = await b.ask({ text: 'B?', images: [checker] });
+    const a2 = await a.ask({ text: 'A again?' });
+    const b2 = await b.ask({ text: 'B again?' });
+    expect(a2.stats.reusedTokens).toBe(a1.stats.promptTokens + a1.tokens.length);
+    expect(b2.stats.reusedTokens).toBe(b1.stats.promptTokens + b1.tokens.length);
+  });
+
+  it('uses the vicuna_v1 template when asked and renders the image marker into it', async () => {
+    const vicuna = await VisionEngine.load({
+      modelPath: pair.modelPath,
+      mmprojPath: pair.mmprojPath,
+      threads: THREADS,
+      contextSize: 512,
+      template: 'vicuna_v1',
+    });
+    try {
+      expect(vicuna.info.template).toBe('vicuna_v1');
+      const r = await new ChatSession(vicuna, { sampling: greedy }).ask({
+        text: 'Q',
+        images: [gradient],
+      });
+      // system prompt + "USER: " + 16 image tokens + "\nQ ASSISTANT:"
+      expect(r.stats.promptTokens).toBeGreaterThan(40);
+    } finally {
+      await vicuna.dispose();
+    }
+  });
+});
+
+describe('parity with upstream llama-mtmd-cli', () => {
+  it('gives the same greedy answer for the same model, image and prompt', async () => {
+    for (const image of [gradient, checker]) {
+      const cli = await runMtmdCli([
+        '-m',
+        pair.modelPath,
+        '--mmproj',
+        pair.mmprojPath,
+        '--image',
+        image.pngPath,
+        '-p',
+        'Describe the image.',
+        '--temp',
+        '0',
+        '-n',
+        '16',
+        '-c',
+        '1024',
+        '-t',
+        String(THREADS),
+        '-fa',
+        'off',
+      ]);
+      expect(cli.code, cli.stderr.slice(-1500)).toBe(0);
+      const ours = await new ChatSession(engine, {
+        sampling: { temperature: 0, maxTokens: 16 },
+      }).ask({
+        text: 'Describe the image.',
+        images: [image],
+      });
+      expect(ours.text).toBe(cliAnswer(cli.stdout).trimStart());
+    }
+  });
+});
+
+describe('bad model input', () => {
+  it('gives typed errors, never a crash', async () => {
+    const notGguf = join(dir, 'not.gguf');
+    await writeFile(notGguf, 'this is not a model');
+    const truncated = join(dir, 'truncated.gguf');
+    await copyFile(pair.modelPath, truncated);
+    await truncate(truncated, 4096);
+    const cases: Array<[string, string, string]> = [
+      [join(dir, 'missing.gguf'), pair.mmprojPath, 'MODEL_LOAD_FAILED'],
+      [notGguf, pair.mmprojPath, 'MODEL_LOAD_FAILED'],
+      [truncated, pair.mmprojPath, 'MODEL_LOAD_FAILED'],
+      [pair.modelPath, join(dir, 'missing-mmproj.gguf'), 'MMPROJ_LOAD_FAILED'],
+      [pair.modelPath, pair.modelPath, 'MMPROJ_LOAD_FAILED'],
+    ];
+    for (const [modelPath, mmprojPath, code] of cases) {
+      await expect(
+        VisionEngine.load({ modelPath, mmprojPath, threads: THREADS, contextSize: 256 }),
+        `${modelPath} + ${mmprojPath}`,
+      ).rejects.toMatchObject({ code });
+    }
+  });
+
+  it('refuses an mmproj whose projection width differs from the LLM', async () => {
+    const wide = await makeLlavaPair({
+      outDir: join(dir, 'wide'),
+      seed: 8,
+      llm: { nEmbd: 96, nHead: 4, nHeadKv: 2 },
+      vision: { projectionDim: 96 },
+    });
+    await expect(
+      VisionEngine.load({
+        modelPath: pair.modelPath,
+        mmprojPath: wide.mmprojPath,
+        threads: THREADS,
+        contextSize: 256,
+      }),
+    ).rejects.toMatchObject({ code: 'MMPROJ_LOAD_FAILED' });
+  });
+});
+
+describe('the engine process', () => {
+  it('reports ENGINE_CRASHED within a second when killed mid-answer, then answers again', async () => {
+    const client = new EngineClient();
+    try {
+      await client.load({
+        modelPath: pair.modelPath,
+        mmprojPath: pair.mmprojPath,
+        threads: THREADS,
+        contextSize: 2048,
+      });
+      const session = new ChatSession(client, { sampling: { temperature: 0, maxTokens: 1500 } });
+      const pid = await client.pid();
+      let killedAt = 0;
+      const answer = session.ask(
+        { text: 'Go.', images: [gradient] },
+        {
+          onToken: () => {
+            if (killedAt === 0) {
+              killedAt = Date.now();
+              process.kill(pid, 'SIGKILL');
+            }
+          },
+        },
+      );
+      await expect(answer).rejects.toMatchObject({ code: 'ENGINE_CRASHED' });
+      expect(Date.now() - killedAt).toBeLessThan(1000);
+
+      const again = await new ChatSession(client, { sampling: greedy }).ask({
+        text: 'What is this?',
+        images: [gradient],
+      });
+      expect(again.tokens).toHaveLength(12);
+      expect(await client.pid()).not.toBe(pid);
+    } finally {
+      client.dispose();
+    }
+  });
+});
