@@ -211,8 +211,6 @@ describe('parity with upstream llama-mtmd-cli', () => {
         '1024',
         '-t',
         String(THREADS),
-        '-fa',
-        'off',
       ]);
       expect(cli.code, cli.stderr.slice(-1500)).toBe(0);
       const ours = await new ChatSession(engine, {

@@ -15,7 +15,23 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runMtmdCli(args: readonly string[]): Promise<CliRun> {
+/**
+ * Runs the CLI. Its stdout sometimes reaches a pipe cut short (the process exits before the last
+ * write is flushed), so a run whose output lacks the closing newlines is repeated, up to 3 times.
+ */
+export async function runMtmdCli(args: readonly string[]): Promise<CliRun> {
+  let run = await runOnce(args);
+  for (
+    let attempt = 1;
+    attempt < 3 && run.code === 0 && !run.stdout.endsWith('\n\n');
+    attempt += 1
+  ) {
+    run = await runOnce(args);
+  }
+  return run;
+}
+
+function runOnce(args: readonly string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(MTMD_CLI, args, {
       env: { ...process.env, MTMD_TEST_RESPONSE_MARKER: RESPONSE_MARKER },
