@@ -35,6 +35,7 @@ class CreateContextWorker : public PromiseWorker {
         Context * c = Context::Unwrap(obj);
         c->ctx = ctx_;
         c->model = model_;
+        c->kvUnified = params_.kv_unified;
         ctx_ = nullptr;
         return obj;
     }
@@ -131,7 +132,9 @@ static llama_flash_attn_type ParseFlashAttn(Napi::Env env, const Napi::Object & 
     Throw(env, code::kInvalidArgument, "option 'flashAttn' must be true, false or 'auto'");
 }
 
-// createContext(model, { nCtx, nBatch, nUbatch, nSeqMax, nThreads, nThreadsBatch, flashAttn }) -> Promise<Context>
+// createContext(model, { nCtx, nBatch, nUbatch, nSeqMax, nThreads, nThreadsBatch, flashAttn, kvUnified }) -> Promise<Context>
+// kvUnified (default true): one KV cell pool shared by all sequences, which is what lets a
+// sequence copy part of another (a shared prompt prefix) without recomputing it.
 Napi::Value Context::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     return AsPromise(env, [&]() -> Napi::Value {
@@ -146,6 +149,7 @@ Napi::Value Context::Create(const Napi::CallbackInfo & info) {
         p.n_threads = OptInt(opts, "nThreads", hw > 0 ? hw : 4);
         p.n_threads_batch = OptInt(opts, "nThreadsBatch", p.n_threads);
         p.flash_attn_type = ParseFlashAttn(env, opts);
+        p.kv_unified = OptBool(opts, "kvUnified", true);
         p.no_perf = false;
         if (p.n_batch == 0 || p.n_ubatch == 0 || p.n_seq_max == 0 || p.n_threads <= 0 || p.n_threads_batch <= 0) {
             Throw(env, code::kInvalidArgument, "nBatch, nUbatch, nSeqMax and nThreads must be positive");
@@ -207,6 +211,10 @@ Napi::Value Context::KvCopy(const Napi::CallbackInfo & info) {
     CheckSeq(env, dst);
     int32_t p0 = info.Length() > 2 && !info[2].IsUndefined() ? ArgInt(info, 2, "p0") : 0;
     int32_t p1 = info.Length() > 3 && !info[3].IsUndefined() ? ArgInt(info, 3, "p1") : -1;
+    // llama.cpp aborts the process on a partial copy between separate KV buffers.
+    if (!kvUnified && src != dst && (p0 > 0 || p1 >= 0)) {
+        Throw(env, code::kInvalidArgument, "copying part of a sequence needs a context created with kvUnified");
+    }
     llama_memory_seq_cp(llama_get_memory(ctx), src, dst, p0, p1);
     return env.Undefined();
 }

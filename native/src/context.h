@@ -24,6 +24,7 @@ class Context : public Napi::ObjectWrap<Context> {
     ModelHandlePtr model;  // keeps the llama_model alive as long as this context
     std::atomic<bool> busy{false};
     std::atomic<bool> abortFlag{false};
+    bool kvUnified = true;
 
     void EnsureAlive(Napi::Env env) const;
     // JS thread: marks the context busy (throws CONTEXT_BUSY when already busy) and clears the abort flag.

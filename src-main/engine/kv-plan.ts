@@ -75,3 +75,33 @@ function lastIndexAtMost(checkpoints: readonly KvCheckpoint[], textLength: numbe
   }
   return index;
 }
+
+// Image identity inside the planning text: the marker text is the same for every image, so each
+// marker is followed by its image's id between two control characters no prompt contains.
+const KEY_OPEN = '\u0001';
+const KEY_CLOSE = '\u0002';
+const KEY_PATTERN = /\u0001[^\u0002]*\u0002/g;
+
+/** The prompt with each image marker followed by its image's id, in order. */
+export function keyImageMarkers(text: string, marker: string, imageIds: readonly string[]): string {
+  let index = 0;
+  return text.split(marker).reduce((out, part, i) => {
+    if (i === 0) return part;
+    const id = imageIds[index] ?? '';
+    index += 1;
+    return `${out}${marker}${KEY_OPEN}${id}${KEY_CLOSE}${part}`;
+  }, '');
+}
+
+/** The prompt text as the runtime gets it (image ids removed). */
+export function stripImageKeys(text: string): string {
+  return text.replace(KEY_PATTERN, '');
+}
+
+/** End of the marker at `at`, including its image key when there is one. */
+export function markerEnd(text: string, at: number, marker: string): number {
+  const end = at + marker.length;
+  if (text[end] !== KEY_OPEN) return end;
+  const close = text.indexOf(KEY_CLOSE, end);
+  return close < 0 ? end : close + 1;
+}

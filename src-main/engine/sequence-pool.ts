@@ -1,4 +1,4 @@
-import { emptyKvState, type KvState } from './kv-plan.js';
+import { emptyKvState, planContinuation, type KvState } from './kv-plan.js';
 
 export interface SequenceSlot {
   seqId: number;
@@ -7,10 +7,18 @@ export interface SequenceSlot {
   lastUsed: number;
 }
 
+/** Where a session's next evaluation starts from. */
+export interface SlotAssignment {
+  slot: SequenceSlot;
+  /** Another sequence whose cache starts like this session's prompt: copy its first tokens. */
+  donor?: { seqId: number; kv: KvState };
+}
+
 /**
  * Sessions share one context through its sequences. A session keeps its sequence (and so its KV
  * cache) until more sessions than sequences are active; then the least recently used one gives
- * its sequence up and re-evaluates its history when it asks again.
+ * its sequence up. A session that gets a sequence starts from the longest prompt prefix any
+ * sequence already holds (same system prompt and image: a re-ask costs only the new question).
  */
 export class SequencePool {
   readonly #slots: SequenceSlot[];
@@ -25,31 +33,47 @@ export class SequencePool {
     }));
   }
 
-  /** The session's slot, taking a free or the least recently used one. `evicted` says whose. */
-  acquire(sessionId: string): { slot: SequenceSlot; evicted: string | undefined } {
+  acquire(sessionId: string, rendered: string): SlotAssignment {
     this.#clock += 1;
     const own = this.#slots.find((s) => s.sessionId === sessionId);
     if (own) {
       own.lastUsed = this.#clock;
-      return { slot: own, evicted: undefined };
+      return { slot: own };
     }
-    const slot = this.#slots.reduce((oldest, s) => {
-      if (oldest.sessionId !== undefined && s.sessionId === undefined) return s;
-      if ((oldest.sessionId === undefined) !== (s.sessionId === undefined)) return oldest;
-      return s.lastUsed < oldest.lastUsed ? s : oldest;
+    const slot = this.#slots.reduce((best, s) => {
+      if (best.sessionId !== undefined && s.sessionId === undefined) return s;
+      if ((best.sessionId === undefined) !== (s.sessionId === undefined)) return best;
+      return s.lastUsed < best.lastUsed ? s : best;
     });
-    const evicted = slot.sessionId;
+    const donor = this.#bestDonor(rendered);
     slot.sessionId = sessionId;
-    slot.kv = emptyKvState();
     slot.lastUsed = this.#clock;
-    return { slot, evicted };
+    if (!donor || donor === slot) return { slot };
+    return { slot, donor: { seqId: donor.seqId, kv: donor.kv } };
   }
 
   release(sessionId: string): SequenceSlot | undefined {
     const slot = this.#slots.find((s) => s.sessionId === sessionId);
     if (!slot) return undefined;
     slot.sessionId = undefined;
-    slot.kv = emptyKvState();
     return slot;
+  }
+
+  /** Forgets a sequence's content (its cache was cleared or is no longer trusted). */
+  reset(slot: SequenceSlot): void {
+    slot.kv = emptyKvState();
+  }
+
+  #bestDonor(rendered: string): SequenceSlot | undefined {
+    let best: SequenceSlot | undefined;
+    let bestTokens = 0;
+    for (const s of this.#slots) {
+      const reusable = planContinuation(s.kv, rendered).keep.nPast;
+      if (reusable > bestTokens) {
+        best = s;
+        bestTokens = reusable;
+      }
+    }
+    return best;
   }
 }

@@ -7,12 +7,23 @@ import type {
   TokenEvent,
 } from '../api/engine.js';
 import { LlavaDeskError } from '../common/errors.js';
-import { appendToKvState, countOccurrences, planContinuation, truncateKvState } from './kv-plan.js';
+import {
+  appendToKvState,
+  countOccurrences,
+  keyImageMarkers,
+  markerEnd,
+  planContinuation,
+  stripImageKeys,
+  truncateKvState,
+  type ContinuationPlan,
+  type KvState,
+} from './kv-plan.js';
 import {
   loadNativeBridge,
   type NativeBitmap,
   type NativeBridge,
   type NativeContext,
+  type NativeEvalPromptResult,
   type NativeGenerateOptions,
   type NativeGenerateResult,
   type NativeModel,
@@ -162,7 +173,10 @@ export class VisionEngine {
   closeSession(sessionId: string): Promise<void> {
     return this.#queue.run(async () => {
       const slot = this.#pool.release(sessionId);
-      if (slot) this.#context.kvRemove(slot.seqId, 0, -1);
+      if (slot) {
+        this.#context.kvRemove(slot.seqId, 0, -1);
+        this.#pool.reset(slot);
+      }
     });
   }
 
@@ -179,16 +193,25 @@ export class VisionEngine {
   async #complete(request: CompletionRequest, callbacks: CompletionCallbacks): Promise<AskResult> {
     const started = performance.now();
     const marker = this.info.imageMarker;
-    const rendered = this.#render(request);
-    const markers = countOccurrences(rendered, marker);
+    const plainPrompt = this.#render(request);
+    const markers = countOccurrences(plainPrompt, marker);
     if (markers !== request.images.length) {
       throw new LlavaDeskError(
         'INVALID_ARGUMENT',
         `The prompt has ${markers} image place(s) but ${request.images.length} image(s) were given.`,
       );
     }
+    const imageIds = request.images.map((image) => image.id);
+    const rendered = keyImageMarkers(plainPrompt, marker, imageIds);
 
-    const { slot } = this.#pool.acquire(request.sessionId);
+    const { slot, donor } = this.#pool.acquire(request.sessionId, rendered);
+    if (donor) {
+      // Start from another sequence's cache: its cells are shared, not recomputed.
+      const shared = planContinuation(donor.kv, rendered).keep;
+      this.#context.kvRemove(slot.seqId, 0, -1);
+      this.#context.kvCopy(donor.seqId, slot.seqId, 0, shared.nPast);
+      slot.kv = truncateKvState(donor.kv, shared);
+    }
     const plan = planContinuation(slot.kv, rendered);
     if (plan.keep.nPast < this.#context.kvPosMax(slot.seqId) + 1) {
       this.#context.kvRemove(slot.seqId, plan.keep.nPast, -1);
@@ -210,11 +233,11 @@ export class VisionEngine {
         this.#context,
         slot.seqId,
         plan.keep.nPast,
-        plan.remainder,
+        stripImageKeys(plan.remainder),
         bitmaps,
         { addSpecial: plan.keep.nPast === 0, parseSpecial: true },
       );
-      slot.kv = appendToKvState(slot.kv, plan.remainder, evaluated.nPast);
+      slot.kv = appendEvaluation(slot.kv, plan, evaluated, marker);
       promptDone = performance.now();
       generated = signal?.aborted
         ? stoppedBeforeFirstToken(evaluated.nPast)
@@ -308,7 +331,11 @@ export class VisionEngine {
     const last = conversation?.turns.at(-1);
     if (!conversation || !last) return undefined;
     const turns = [...conversation.turns.slice(0, -1), { ...last, assistant: answer }];
-    const withAnswer = this.#render({ ...request, conversation: { ...conversation, turns } });
+    const withAnswer = keyImageMarkers(
+      this.#render({ ...request, conversation: { ...conversation, turns } }),
+      this.info.imageMarker,
+      request.images.map((image) => image.id),
+    );
     if (!withAnswer.startsWith(prompt)) return undefined;
     const region = withAnswer.slice(prompt.length);
     const at = region.indexOf(answer);
@@ -324,6 +351,45 @@ export class VisionEngine {
     }
     return this.#mtmd.createBitmap(image.width, image.height, image.rgb, image.id);
   }
+}
+
+/**
+ * Records the evaluation in the sequence's cache state, with a boundary after each image: a later
+ * prompt that shares the text up to an image (same system prompt and picture, another question)
+ * reuses everything up to there.
+ */
+function appendEvaluation(
+  kv: KvState,
+  plan: ContinuationPlan,
+  evaluated: NativeEvalPromptResult,
+  marker: string,
+): KvState {
+  const total = evaluated.chunks.reduce((sum, c) => sum + c.nTokens, 0);
+  let next = kv;
+  // Positions equal token counts for LLaVA-style projectors; otherwise keep only the end.
+  if (total === evaluated.nPast - plan.keep.nPast) {
+    let nPast = plan.keep.nPast;
+    let searchFrom = 0;
+    for (const chunk of evaluated.chunks) {
+      nPast += chunk.nTokens;
+      if (chunk.type !== 'image') continue;
+      const at = plan.remainder.indexOf(marker, searchFrom);
+      if (at < 0) break;
+      searchFrom = markerEnd(plan.remainder, at, marker);
+      if (nPast < evaluated.nPast) {
+        next = appendToKvState(
+          next,
+          plan.remainder.slice(next.text.length - kv.text.length, searchFrom),
+          nPast,
+        );
+      }
+    }
+  }
+  return appendToKvState(
+    next,
+    plan.remainder.slice(next.text.length - kv.text.length),
+    evaluated.nPast,
+  );
 }
 
 function nativeSampling(sampling: SamplingOptions): NativeGenerateOptions {

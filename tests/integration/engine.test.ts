@@ -40,6 +40,14 @@ afterAll(async () => {
 
 const greedy = { temperature: 0, maxTokens: 12 };
 
+/** Tokens a session's sequence holds after an answer (reused + evaluated + generated). */
+function inCache(r: {
+  stats: { reusedTokens: number; promptTokens: number };
+  tokens: number[];
+}): number {
+  return r.stats.reusedTokens + r.stats.promptTokens + r.tokens.length;
+}
+
 describe('the vision engine on the tiny pair', () => {
   it('answers greedily and deterministically, and the answer depends on the image', async () => {
     const first = await new ChatSession(engine, { sampling: greedy }).ask({
@@ -76,13 +84,39 @@ describe('the vision engine on the tiny pair', () => {
     const followUp = await session.ask({ text: 'And the colour?' });
     expect(followUp.stats.imageTokens).toBe(0);
     expect(followUp.stats.imageEncodeMs).toBe(0);
-    expect(followUp.stats.reusedTokens).toBe(first.stats.promptTokens + first.tokens.length);
+    expect(followUp.stats.reusedTokens).toBe(inCache(first));
     expect(followUp.stats.promptTokens).toBeLessThan(20);
   });
 
-  it('takes a known image from the embedding cache in a new session', async () => {
-    await new ChatSession(engine, { sampling: greedy }).ask({ text: 'Hi', images: [checker] });
-    const fresh = await new ChatSession(engine, { sampling: greedy }).ask({
+  it('starts a new session from the cached prefix of another (same image, other question)', async () => {
+    const first = await new ChatSession(engine, { sampling: greedy }).ask({
+      text: 'What is in the picture?',
+      images: [gradient],
+    });
+    const other = await new ChatSession(engine, { sampling: greedy }).ask({
+      text: 'Any text in it?',
+      images: [gradient],
+    });
+    const same = await new ChatSession(engine, { sampling: greedy }).ask({
+      text: 'What is in the picture?',
+      images: [gradient],
+    });
+    expect(other.stats.imageTokens).toBe(0);
+    expect(other.stats.reusedTokens).toBeGreaterThanOrEqual(16);
+    expect(other.stats.promptTokens).toBeLessThan(first.stats.promptTokens - 16);
+    // The very same question re-asked: only the question is evaluated again, same answer.
+    expect(same.stats.imageTokens).toBe(0);
+    expect(same.tokens).toEqual(first.tokens);
+  });
+
+  it('takes a known image from the embedding cache when no cached prefix covers it', async () => {
+    // Different system prompts: the image sits after text that differs, so no KV prefix is
+    // shared, but its embedding is already known.
+    await new ChatSession(engine, { sampling: greedy, system: 'Be brief.' }).ask({
+      text: 'Hi',
+      images: [checker],
+    });
+    const fresh = await new ChatSession(engine, { sampling: greedy, system: 'Be thorough.' }).ask({
       text: 'Hello',
       images: [checker],
     });
@@ -97,10 +131,10 @@ describe('the vision engine on the tiny pair', () => {
     const a2 = await session.ask({ text: 'Second?' });
     const regenerated = await session.regenerate();
     expect(regenerated.tokens).toEqual(a2.tokens);
-    expect(regenerated.stats.reusedTokens).toBe(a1.stats.promptTokens + a1.tokens.length);
+    expect(regenerated.stats.reusedTokens).toBe(inCache(a1));
 
     const edited = await session.edit(1, { text: 'Something else entirely?' });
-    expect(edited.stats.reusedTokens).toBe(a1.stats.promptTokens + a1.tokens.length);
+    expect(edited.stats.reusedTokens).toBe(inCache(a1));
     expect(edited.stats.imageTokens).toBe(0);
     expect(session.turns.map((t) => t.text)).toEqual(['First?', 'Something else entirely?']);
   });
@@ -135,7 +169,7 @@ describe('the vision engine on the tiny pair', () => {
     expect(stopped.tokens.length).toBe(3);
     const next = await session.ask({ text: 'Go on.' });
     // The last sampled token was never decoded, so the cache holds the prompt and two tokens.
-    expect(next.stats.reusedTokens).toBe(stopped.stats.promptTokens + 2);
+    expect(next.stats.reusedTokens).toBe(inCache(stopped) - 1);
     expect(next.stats.imageTokens).toBe(0);
   });
 
@@ -154,8 +188,9 @@ describe('the vision engine on the tiny pair', () => {
     const session = new ChatSession(engine, { sampling: { temperature: 0, maxTokens: 5000 } });
     const long = await session.ask({ text: 'Write a lot.', images: [gradient] });
     expect(long.stopReason).toBe('contextFull');
-    // The sequence's share of the context is 1024 tokens; the last sampled token found no room.
-    expect(long.stats.reusedTokens + long.stats.promptTokens + long.tokens.length).toBe(1025);
+    // Sequences share the (unified) context's cells; the last sampled token found no room.
+    expect(inCache(long)).toBeLessThanOrEqual(engine.info.contextSize + 1);
+    expect(inCache(long)).toBeGreaterThan(engine.info.contextSize / 2);
   });
 
   it('keeps two sessions in separate sequences of one context', async () => {
@@ -165,8 +200,8 @@ describe('the vision engine on the tiny pair', () => {
     const b1 = await b.ask({ text: 'B?', images: [checker] });
     const a2 = await a.ask({ text: 'A again?' });
     const b2 = await b.ask({ text: 'B again?' });
-    expect(a2.stats.reusedTokens).toBe(a1.stats.promptTokens + a1.tokens.length);
-    expect(b2.stats.reusedTokens).toBe(b1.stats.promptTokens + b1.tokens.length);
+    expect(a2.stats.reusedTokens).toBe(inCache(a1));
+    expect(b2.stats.reusedTokens).toBe(inCache(b1));
   });
 
   it('uses the vicuna_v1 template when asked and renders the image marker into it', async () => {
@@ -192,6 +227,21 @@ describe('the vision engine on the tiny pair', () => {
 });
 
 describe('parity with upstream llama-mtmd-cli', () => {
+  // A fresh engine, as the CLI is: a prefix reused from other sessions' caches was evaluated in
+  // other batch splits, which changes float rounding enough to flip near-ties of random weights.
+  let fresh: VisionEngine;
+  beforeAll(async () => {
+    fresh = await VisionEngine.load({
+      modelPath: pair.modelPath,
+      mmprojPath: pair.mmprojPath,
+      threads: THREADS,
+      contextSize: 1024,
+    });
+  });
+  afterAll(async () => {
+    await fresh?.dispose();
+  });
+
   it('gives the same greedy answer for the same model, image and prompt', async () => {
     for (const image of [gradient, checker]) {
       const cli = await runMtmdCli([
@@ -213,7 +263,9 @@ describe('parity with upstream llama-mtmd-cli', () => {
         String(THREADS),
       ]);
       expect(cli.code, cli.stderr.slice(-1500)).toBe(0);
-      const ours = await new ChatSession(engine, {
+      await fresh.closeSession('parity');
+      const ours = await new ChatSession(fresh, {
+        id: 'parity',
         sampling: { temperature: 0, maxTokens: 16 },
       }).ask({
         text: 'Describe the image.',

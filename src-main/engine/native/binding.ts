@@ -116,6 +116,8 @@ export interface NativeContextOptions {
   readonly nThreadsBatch?: number;
   /** Default 'auto'. */
   readonly flashAttn?: boolean | 'auto';
+  /** One KV cell pool for all sequences (default true): needed to copy part of a sequence. */
+  readonly kvUnified?: boolean;
 }
 
 export interface NativeContextInfo {
