@@ -80,7 +80,7 @@ function lastIndexAtMost(checkpoints: readonly KvCheckpoint[], textLength: numbe
 // marker is followed by its image's id between two control characters no prompt contains.
 const KEY_OPEN = '\u0001';
 const KEY_CLOSE = '\u0002';
-const KEY_PATTERN = /\u0001[^\u0002]*\u0002/g;
+const KEY_PATTERN = new RegExp(`${KEY_OPEN}[^${KEY_CLOSE}]*${KEY_CLOSE}`, 'g');
 
 /** The prompt with each image marker followed by its image's id, in order. */
 export function keyImageMarkers(text: string, marker: string, imageIds: readonly string[]): string {
