@@ -2,7 +2,6 @@
 // synthetic LLaVA pair, including token-exact parity with upstream llama-mtmd-cli built from the
 // same llama.cpp source. Needs `node scripts/build-native.mjs` to have run (it builds both).
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
+import { MTMD_CLI, RESPONSE_MARKER, runMtmdCli } from '../support/mtmd-cli.js';
 import {
   isNativeError,
   loadNativeBridge,
@@ -27,7 +27,6 @@ import {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NATIVE_BUILD = join(ROOT, 'native', 'build');
-const CLI = join(NATIVE_BUILD, 'bin', 'llama-mtmd-cli');
 
 // Settings shared by the bridge and the CLI so both run the same numerics.
 const N_CTX = 2048;
@@ -36,7 +35,6 @@ const N_UBATCH = 512;
 const N_THREADS = 2;
 const N_PREDICT = 12;
 const USER_PROMPT = 'Describe the image.';
-const RESPONSE_MARKER = '<<<LLAVA_DESK_RESPONSE>>>';
 
 interface RgbImage {
   readonly width: number;
@@ -82,29 +80,6 @@ async function expectNativeError(promise: Promise<unknown>, code: string): Promi
   throw new Error(`expected rejection with ${code}`);
 }
 
-function runCli(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(CLI, args, {
-      env: { ...process.env, MTMD_TEST_RESPONSE_MARKER: RESPONSE_MARKER },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolvePromise({
-        code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-  });
-}
-
 describe('native bridge (libmtmd over node-llama-cpp)', () => {
   let tmp: string;
   let pair: LlavaPairResult;
@@ -120,7 +95,10 @@ describe('native bridge (libmtmd over node-llama-cpp)', () => {
   let chatPrompt: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(NATIVE_BUILD, 'linux-x64', 'llava_desk_mtmd.node')) || !existsSync(CLI)) {
+    if (
+      !existsSync(join(NATIVE_BUILD, 'linux-x64', 'llava_desk_mtmd.node')) ||
+      !existsSync(MTMD_CLI)
+    ) {
       throw new Error(
         'native bridge not built: run "npm run build:native" (node scripts/build-native.mjs) first',
       );
@@ -354,7 +332,7 @@ describe('native bridge (libmtmd over node-llama-cpp)', () => {
 
   it('matches llama-mtmd-cli token for token (greedy, same prompt and image)', async () => {
     for (const image of [imageA, imageB]) {
-      const cli = await runCli([
+      const cli = await runMtmdCli([
         '-m',
         pair.modelPath,
         '--mmproj',
