@@ -8,6 +8,7 @@
 #include "context.h"
 #include "generate.h"
 #include "ggml-backend.h"
+#include "imaging_bench.h"
 #include "llama.h"
 #include "model.h"
 #include "mtmd.h"
@@ -92,6 +93,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
     Mtmd::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, &LoadModelChecked, "loadModel"));
     exports.Set("generate", Napi::Function::New(env, &Generate, "generate"));
+    RegisterImagingBench(env, exports);
     exports.Set("getBackendInfo", Napi::Function::New(env, &GetBackendInfo, "getBackendInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, &SetLogLevel, "setLogLevel"));
     exports.Set("variant", Napi::String::New(env, LLAVA_DESK_VARIANT));

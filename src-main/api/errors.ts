@@ -60,6 +60,11 @@ export const ERROR_CODES = [
   'IMAGE_TOO_LARGE',
   'IMAGE_TIMEOUT',
   'MMPROJ_NOT_VISION',
+  // batch
+  'FOLDER_NOT_FOUND',
+  'OUTPUT_EXISTS',
+  'OUTPUT_OUTSIDE_FOLDER',
+  'JOB_RUNNING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

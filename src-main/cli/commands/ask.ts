@@ -1,24 +1,225 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { AskResult, PreparedImage } from '../../api/engine.js';
+import { isErrorCode } from '../../api/errors.js';
+import { resolveDataDir } from '../../common/data-dir.js';
+import { LlavaDeskError, serializeError } from '../../common/errors.js';
+import { ChatSession } from '../../engine/chat-session.js';
+import { EngineClient } from '../../engine/engine-client.js';
+import {
+  decodeImage,
+  pixelHash,
+  prepareForEncoder,
+  readEncoderSpec,
+  readImageFile,
+  type Detail,
+} from '../../imaging/index.js';
+import { validatePair } from '../../models/pairing.js';
 import { dataDirOption } from '../data-dir-option.js';
+import { EXIT } from '../exit-codes.js';
+import { exitForErrorCode } from '../exit-for-error.js';
 import type { CommandContext } from '../io.js';
-import { notImplemented } from '../not-implemented.js';
+import { resolveModelPair } from '../resolve-model.js';
+
+interface AskOptions {
+  model?: string;
+  mmproj?: string;
+  image: string[];
+  prompt: string;
+  system?: string;
+  maxTokens: number;
+  temperature: number;
+  seed?: number;
+  threads?: number;
+  contextSize?: number;
+  short?: boolean;
+  raw?: boolean;
+  json?: boolean;
+  detail: Detail;
+  imagePrep: 'app' | 'runtime';
+  template: 'auto' | 'vicuna_v1' | 'gguf';
+  dataDir?: string;
+}
+
+/** The placeholder users write in --raw prompts; replaced by the runtime's own marker. */
+const RAW_IMAGE_PLACEHOLDER = '<image>';
+
+const integer = (name: string, min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new InvalidArgumentError(`${name} is a whole number ≥ ${min}`);
+  return n;
+};
+
+function temperature(value: string): number {
+  const t = Number(value);
+  if (!Number.isFinite(t) || t < 0 || t > 5) throw new InvalidArgumentError('a number from 0 to 5');
+  return t;
+}
+
+function choice<T extends string>(allowed: readonly T[]) {
+  return (value: string): T => {
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(allowed.join(' or '));
+    }
+    return value as T;
+  };
+}
+
+function detail(value: string): Detail {
+  if (value !== 'standard' && value !== 'high') {
+    throw new InvalidArgumentError('standard or high');
+  }
+  return value;
+}
 
 export function registerAsk(program: Command, ctx: CommandContext): void {
   program
     .command('ask')
     .description('ask a question about one or more images and stream the answer')
-    .option('--model <gguf>', 'the LLM GGUF file')
+    .option('--model <gguf>', 'the LLM GGUF file (default: the installed default model)')
     .option('--mmproj <gguf>', 'the vision projector (mmproj) GGUF file')
-    .option('--image <file...>', 'image file(s), in order')
-    .option('--prompt <text>', 'the question')
-    .option('--system <text>', 'system prompt')
-    .option('--max-tokens <n>', 'maximum tokens to generate')
-    .option('--temperature <t>', 'sampling temperature (0 = greedy)')
-    .option('--seed <s>', 'sampling seed')
-    .option('--threads <n>', 'CPU threads')
+    .option('--image <file>', 'an image file; repeat for several, in order', collect, [])
+    .option('--prompt <text>', 'the question', 'Describe the image.')
+    .option('--system <text>', 'system prompt (default: the model template’s own)')
+    .option('--max-tokens <n>', 'maximum tokens to generate', integer('--max-tokens', 1), 512)
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', temperature, 0)
+    .option('--seed <s>', 'sampling seed', integer('--seed', 0))
+    .option('--threads <n>', 'CPU threads', integer('--threads', 1))
+    .option(
+      '--context-size <n>',
+      'context length in tokens (default: auto)',
+      integer('--context-size', 64),
+    )
+    .option('--detail <level>', 'standard | high (AnyRes tiles)', detail, 'standard')
+    .option(
+      '--image-prep <who>',
+      'app: the app orients, pads and resizes (default); runtime: hand libmtmd the decoded ' +
+        'image and let it preprocess, as llama-mtmd-cli does',
+      choice(['app', 'runtime'] as const),
+      'app',
+    )
+    .option(
+      '--template <name>',
+      'auto: the GGUF chat template when there is one, else vicuna_v1; or vicuna_v1 | gguf',
+      choice(['auto', 'vicuna_v1', 'gguf'] as const),
+      'auto',
+    )
     .option('--short', 'ask for a single word or phrase')
-    .option('--raw', 'use the prompt verbatim, each <image> replaced by the next image')
-    .option('--json', 'print one JSON object {text, tokens, stats}')
+    .option(
+      '--raw',
+      `use the prompt verbatim, each ${RAW_IMAGE_PLACEHOLDER} replaced by the next image`,
+    )
+    .option('--json', 'print one JSON object {text, tokens, stats} instead of streaming')
     .addOption(dataDirOption())
-    .action(() => notImplemented(ctx, 'ask'));
+    .action(async (options: AskOptions) => {
+      try {
+        const result = await runAsk(options, ctx);
+        if (options.json) {
+          ctx.io.out(
+            `${JSON.stringify({ text: result.text, tokens: result.tokens, stats: result.stats })}\n`,
+          );
+        } else {
+          ctx.io.out('\n');
+        }
+        ctx.setExit(EXIT.ok);
+      } catch (error) {
+        const { code, message } = serializeError(error);
+        if (options.json) ctx.io.out(`${JSON.stringify({ error: { code, message } })}\n`);
+        else ctx.io.err(`llava-desk ask: ${message}\n`);
+        ctx.setExit(isErrorCode(code) ? exitForErrorCode(code) : EXIT.failure);
+      }
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function runAsk(options: AskOptions, ctx: CommandContext): Promise<AskResult> {
+  if (options.image.length === 0 && !options.raw) {
+    throw new LlavaDeskError('USAGE', 'Give at least one --image (or use --raw for text only).');
+  }
+  const pair = await resolveModelPair(options, resolveDataDir(options.dataDir));
+  await validatePair(pair.modelPath, pair.mmprojPath);
+  const encoder = await readEncoderSpec(pair.mmprojPath);
+  const images: PreparedImage[] = [];
+  for (const file of options.image) {
+    const input = await readImageFile(file);
+    if (options.imagePrep === 'runtime') {
+      const { pixels } = await decodeImage(input);
+      images.push({
+        id: pixelHash(pixels),
+        width: pixels.width,
+        height: pixels.height,
+        rgb: pixels.data,
+      });
+      continue;
+    }
+    const prepared = await prepareForEncoder(input, {
+      encoder,
+      detail: options.detail,
+      thumbnail: false,
+    });
+    for (const bitmap of prepared.bitmaps) {
+      images.push({
+        id: bitmap.pixelHash,
+        width: bitmap.width,
+        height: bitmap.height,
+        rgb: bitmap.data,
+      });
+    }
+  }
+
+  const engine = new EngineClient();
+  try {
+    const info = await engine.load({
+      ...pair,
+      template: options.template,
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+    });
+    const sampling = {
+      temperature: options.temperature,
+      maxTokens: options.maxTokens,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    };
+    let started = false;
+    const onToken = options.json
+      ? undefined
+      : (e: { text: string }) => {
+          // The answer's first piece usually carries the space after "ASSISTANT:".
+          const text = started ? e.text : e.text.trimStart();
+          if (text !== '') started = true;
+          ctx.io.out(text);
+        };
+    if (options.raw) {
+      const placeholders = options.prompt.split(RAW_IMAGE_PLACEHOLDER).length - 1;
+      if (placeholders !== images.length) {
+        throw new LlavaDeskError(
+          'USAGE',
+          `The --raw prompt has ${placeholders} ${RAW_IMAGE_PLACEHOLDER} but ${images.length} image(s) ` +
+            'were prepared (with --detail high one image can become several).',
+        );
+      }
+      return await engine.complete(
+        {
+          sessionId: 'cli',
+          raw: options.prompt.split(RAW_IMAGE_PLACEHOLDER).join(info.imageMarker),
+          images,
+          sampling,
+        },
+        onToken ? { onToken } : {},
+      );
+    }
+    const session = new ChatSession(engine, {
+      ...(options.system !== undefined ? { system: options.system } : {}),
+      sampling,
+    });
+    return await session.ask(
+      { text: options.prompt, images, short: options.short === true },
+      onToken ? { onToken } : {},
+    );
+  } finally {
+    engine.dispose();
+  }
 }

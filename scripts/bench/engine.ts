@@ -1,0 +1,262 @@
+// npm run bench:engine — the engine against upstream llama-mtmd-cli on a realistic-shape pair
+// (CLIP ViT-L/14-336 + a 1.1B LLM in Q8_0, random weights), same image, prompt and threads, in
+// one run. Writes the table to docs/BENCHMARKS.md.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { ChatSession } from '../../src-main/engine/chat-session.js';
+import { VisionEngine } from '../../src-main/engine/vision-engine.js';
+import { pixelHash } from '../../src-main/imaging/index.js';
+import {
+  CACHE,
+  MTMD_CLI,
+  ROOT,
+  THREADS,
+  machineLine,
+  median,
+  ratio,
+  realisticPair,
+  runProcess,
+  writeReport,
+} from './common.js';
+
+const REPS = Number(process.env['BENCH_REPS'] ?? 2);
+const N_PREDICT = 32;
+const CONTEXT = 4096;
+const PROMPT = 'Describe the image in detail.';
+
+interface ColdRun {
+  wallMs: number;
+  encodeMs: number;
+  promptTokens: number;
+  promptEvalMs: number;
+  genTokensPerSecond: number;
+}
+
+async function photo(): Promise<string> {
+  const path = join(CACHE, 'photo-336.png');
+  if (existsSync(path)) return path;
+  await mkdir(CACHE, { recursive: true });
+  const size = 336;
+  const raw = Buffer.alloc(size * size * 3);
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const i = (y * size + x) * 3;
+      const ring = Math.sin(Math.hypot(x - 168, y - 140) / 9) * 60;
+      raw[i] = 120 + ring + ((x * 7) % 23);
+      raw[i + 1] = 90 + (y / size) * 120 - ring / 2;
+      raw[i + 2] = 60 + (x / size) * 140 + ((x * y) % 17);
+    }
+  }
+  await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(path);
+  return path;
+}
+
+function number(text: string, pattern: RegExp): number {
+  const match = pattern.exec(text);
+  if (!match?.[1]) throw new Error(`llama-mtmd-cli output has no ${pattern}`);
+  return Number(match[1]);
+}
+
+async function upstreamCold(
+  modelPath: string,
+  mmprojPath: string,
+  image: string,
+): Promise<ColdRun> {
+  const run = await runProcess(MTMD_CLI, [
+    '-m',
+    modelPath,
+    '--mmproj',
+    mmprojPath,
+    '--image',
+    image,
+    '-p',
+    PROMPT,
+    '-n',
+    String(N_PREDICT),
+    '--temp',
+    '0',
+    '-t',
+    String(THREADS),
+    '-c',
+    String(CONTEXT),
+    '--verbose',
+  ]);
+  if (run.code !== 0) throw new Error(`llama-mtmd-cli failed:\n${run.stderr.slice(-2000)}`);
+  const log = run.stderr;
+  return {
+    wallMs: run.wallMs,
+    encodeMs: number(log, /(?:slice encoded in|batch encoding done in) (\d+) ms/),
+    promptTokens: number(log, /prompt eval time =\s+[\d.]+ ms \/\s+(\d+) tokens/),
+    promptEvalMs: number(log, /prompt eval time =\s+([\d.]+) ms/),
+    genTokensPerSecond: number(log, /\beval time =.*?runs.*?([\d.]+) tokens per second/),
+  };
+}
+
+async function oursCold(modelPath: string, mmprojPath: string, image: string): Promise<ColdRun> {
+  const run = await runProcess(process.execPath, [
+    join(ROOT, 'bin', 'llava-desk.js'),
+    'ask',
+    '--model',
+    modelPath,
+    '--mmproj',
+    mmprojPath,
+    '--image',
+    image,
+    '--prompt',
+    PROMPT,
+    '--max-tokens',
+    String(N_PREDICT),
+    '--temperature',
+    '0',
+    '--threads',
+    String(THREADS),
+    '--context-size',
+    String(CONTEXT),
+    '--json',
+  ]);
+  if (run.code !== 0)
+    throw new Error(`llava-desk ask failed (${run.code}):\n${run.stdout}${run.stderr}`);
+  const { stats } = JSON.parse(run.stdout) as {
+    stats: {
+      imageEncodeMs: number;
+      promptTokens: number;
+      promptMs: number;
+      tokensPerSecond: number;
+    };
+  };
+  return {
+    wallMs: run.wallMs,
+    encodeMs: stats.imageEncodeMs,
+    promptTokens: stats.promptTokens,
+    promptEvalMs: stats.promptMs - stats.imageEncodeMs,
+    genTokensPerSecond: stats.tokensPerSecond,
+  };
+}
+
+async function warmTurns(modelPath: string, mmprojPath: string, image: string) {
+  const { data, info } = await sharp(image)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const bitmap = { width: info.width, height: info.height, data };
+  const prepared = { id: pixelHash(bitmap), width: info.width, height: info.height, rgb: data };
+  const engine = await VisionEngine.load({
+    modelPath,
+    mmprojPath,
+    threads: THREADS,
+    contextSize: CONTEXT,
+    parallel: 2,
+  });
+  try {
+    const sampling = { temperature: 0, maxTokens: N_PREDICT };
+    const session = new ChatSession(engine, { sampling });
+    const first = await session.ask({ text: PROMPT, images: [prepared] });
+    const followUp = await session.ask({ text: 'What colours stand out?' });
+    const reAsk = await new ChatSession(engine, { sampling }).ask({
+      text: PROMPT,
+      images: [prepared],
+    });
+    return { first, followUp, reAsk };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+async function main(): Promise<void> {
+  if (!existsSync(MTMD_CLI))
+    throw new Error('llama-mtmd-cli is not built: run npm run build:native');
+  const { modelPath, mmprojPath } = await realisticPair();
+  const image = await photo();
+  const theirs: ColdRun[] = [];
+  const ours: ColdRun[] = [];
+  for (let rep = 0; rep < REPS; rep += 1) {
+    console.error(`bench:engine: cold run ${rep + 1}/${REPS}`);
+    theirs.push(await upstreamCold(modelPath, mmprojPath, image));
+    ours.push(await oursCold(modelPath, mmprojPath, image));
+  }
+  console.error('bench:engine: follow-up and re-ask in one engine');
+  const warm = await warmTurns(modelPath, mmprojPath, image);
+
+  const m = (runs: ColdRun[], key: keyof ColdRun): number => median(runs.map((r) => r[key]));
+  const promptRate = (runs: ColdRun[]): number =>
+    median(runs.map((r) => (r.promptTokens / r.promptEvalMs) * 1000));
+  const rows = [
+    [
+      'cold ask, wall time (process start to exit)',
+      fmt(m(ours, 'wallMs')),
+      fmt(m(theirs, 'wallMs')),
+      ratio(m(ours, 'wallMs'), m(theirs, 'wallMs')),
+      '≤ 1.05x',
+    ],
+    [
+      'image encode',
+      `${m(ours, 'encodeMs').toFixed(0)} ms`,
+      `${m(theirs, 'encodeMs').toFixed(0)} ms`,
+      ratio(m(ours, 'encodeMs'), m(theirs, 'encodeMs')),
+      'within 3%',
+    ],
+    [
+      'prompt eval (tokens/s)',
+      promptRate(ours).toFixed(1),
+      promptRate(theirs).toFixed(1),
+      ratio(promptRate(ours), promptRate(theirs)),
+      'within 3%',
+    ],
+    [
+      'generation (tokens/s)',
+      m(ours, 'genTokensPerSecond').toFixed(2),
+      m(theirs, 'genTokensPerSecond').toFixed(2),
+      ratio(m(ours, 'genTokensPerSecond'), m(theirs, 'genTokensPerSecond')),
+      'within 3%',
+    ],
+  ];
+  const ttft = warm.first.stats.timeToFirstTokenMs;
+  const warmRows = [
+    ['first turn, time to first token', fmt(ttft), '—', '—'],
+    [
+      'follow-up, time to first token',
+      fmt(warm.followUp.stats.timeToFirstTokenMs),
+      ratio(warm.followUp.stats.timeToFirstTokenMs, ttft),
+      '≤ 0.05x',
+    ],
+    [
+      'same image re-asked in a new session, time to first token',
+      fmt(warm.reAsk.stats.timeToFirstTokenMs),
+      ratio(warm.reAsk.stats.timeToFirstTokenMs, ttft),
+      '≤ 0.20x',
+    ],
+  ];
+  const table = (head: string[], body: string[][]): string =>
+    [
+      `| ${head.join(' | ')} |`,
+      `|${head.map(() => '---').join('|')}|`,
+      ...body.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n');
+  const report = `## Engine: llava-desk against llama-mtmd-cli (\`npm run bench:engine\`)
+
+Pair: generated realistic shapes (CLIP ViT-L/14-336 f16 mmproj, 576 image tokens; 1.1B-parameter
+LLM in Q8_0, TinyLlama shape), random weights. Image: 336x336 PNG. Prompt: "${PROMPT}",
+${N_PREDICT} tokens, greedy, context ${CONTEXT}. Median of ${REPS} cold runs each, alternating.
+Machine: ${machineLine()}. Measured ${new Date().toISOString().slice(0, 10)}.
+
+${table(['measure', 'llava-desk', 'llama-mtmd-cli', 'ratio', 'target'], rows)}
+
+Cold runs are whole processes: \`llava-desk ask --json\` (CLI, image pipeline, engine process,
+model load) against \`llama-mtmd-cli\`. Prompt eval is the prompt's decode time without the CLIP
+encode (${m(ours, 'promptTokens')} tokens here, ${m(theirs, 'promptTokens')} upstream).
+
+Warm turns in one engine (in-process, same machine, same run):
+
+${table(['measure', 'time', 'ratio to first turn', 'target'], warmRows)}
+`;
+  console.log(report);
+  await writeReport('engine', report);
+}
+
+await main();

@@ -1,0 +1,26 @@
+import type { ErrorCode } from '../api/errors.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+
+/** Errors caused by what the user handed us: a bad image or model file. */
+const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'IMAGE_UNSUPPORTED',
+  'IMAGE_CORRUPT',
+  'IMAGE_TOO_LARGE',
+  'MODEL_LOAD_FAILED',
+  'MMPROJ_LOAD_FAILED',
+  'MODEL_NOT_VISION',
+  'MODEL_SOURCE_INVALID',
+  'MODEL_FILE_MISSING',
+  'NOT_GGUF',
+  'GGUF_TRUNCATED',
+  'MMPROJ_MISSING',
+  'MMPROJ_WIDTH_MISMATCH',
+  'MMPROJ_OUTDATED',
+  'CHECKSUM_MISMATCH',
+  'MODEL_NOT_INSTALLED',
+]);
+
+export function exitForErrorCode(code: ErrorCode): ExitCode {
+  if (code === 'USAGE' || code === 'INVALID_ARGUMENT') return EXIT.usage;
+  return BAD_INPUT.has(code) ? EXIT.badInput : EXIT.failure;
+}

@@ -1,0 +1,129 @@
+import { decodeImage, type ImageInput } from './decode.js';
+import type { DecodeOptions } from './decode-options.js';
+import { LLAVA_15_ENCODER, padColour, type EncoderSpec } from './encoder-spec.js';
+import type { ImageFormat } from './formats.js';
+import { pixelHash, sourceSha256 } from './hashes.js';
+import type { ExifOrientation } from './orientation.js';
+import { planImage, type Detail, type ImagePlan, type PlannedBitmap } from './plan.js';
+import { renderBitmaps } from './render.js';
+import type { RgbBitmap, Size } from './size.js';
+import { makeThumbnail, THUMBNAIL_MAX_SIDE, type Thumbnail } from './thumbnail.js';
+import { estimateTokenCounter, planTokens, type TokenCounter } from './tokens.js';
+
+export interface PrepareOptions extends Omit<DecodeOptions, 'maxLongSide'> {
+  /** Default 'standard'. */
+  detail?: Detail;
+  /** Default LLaVA-1.5 (336 px, patch 14, MLP, no pinpoints). */
+  encoder?: EncoderSpec;
+  /** Default: `estimateTokenCounter(encoder)`; the engine passes the runtime's own counter. */
+  tokenCounter?: TokenCounter;
+  /** Make a thumbnail too (prepareForEncoder only). Default true. */
+  thumbnail?: boolean;
+}
+
+/** What is known about an image and its plan, without the prepared pixels. */
+export interface ImageReport {
+  name: string;
+  format: ImageFormat;
+  orientation: ExifOrientation;
+  /** Upright size at full resolution. */
+  width: number;
+  height: number;
+  hadAlpha: boolean;
+  /** sha256 of the original bytes: the image store's key. */
+  sourceSha256: string;
+  plan: ImagePlan;
+  /** Token budget of the plan. */
+  tokens: number;
+  /** Whether `tokens` is the runtime's own count rather than an estimate. */
+  tokensExact: boolean;
+}
+
+export interface PreparedBitmap extends RgbBitmap {
+  kind: PlannedBitmap['kind'];
+  /** sha256 of the pixels and their size: the engine cache's key. */
+  pixelHash: string;
+}
+
+export interface PreparedImage extends ImageReport {
+  /** The bitmaps to hand the runtime, in order. */
+  bitmaps: PreparedBitmap[];
+  thumbnail?: Thumbnail;
+}
+
+/**
+ * How large a working copy the plan needs: twice the largest target, so every later bicubic
+ * resize is a real (antialiased) downscale and a 24 MP photo is never carried at full size (JPEG
+ * and WebP shrink while decoding).
+ */
+function workingLongSide(plan: ImagePlan, spec: EncoderSpec): number {
+  let side = THUMBNAIL_MAX_SIDE;
+  for (const bitmap of plan.bitmaps) {
+    if (bitmap.kind === 'whole') side = Math.max(side, ...bitmap.size);
+    else if (bitmap.kind === 'tile') side = Math.max(side, 2 * Math.max(...bitmap.canvas));
+    else side = Math.max(side, 2 * spec.imageSize);
+  }
+  return side;
+}
+
+async function report(
+  input: ImageInput,
+  decoded: { format: ImageFormat; orientation: ExifOrientation; hadAlpha: boolean } & Size,
+  spec: EncoderSpec,
+  options: PrepareOptions,
+): Promise<ImageReport> {
+  const plan = planImage(decoded, spec, options.detail ?? 'standard');
+  const counter = options.tokenCounter ?? estimateTokenCounter(spec);
+  return {
+    name: input.name,
+    format: decoded.format,
+    orientation: decoded.orientation,
+    width: decoded.width,
+    height: decoded.height,
+    hadAlpha: decoded.hadAlpha,
+    sourceSha256: sourceSha256(input.bytes),
+    plan,
+    tokens: await planTokens(plan, counter),
+    tokensExact: counter.exact,
+  };
+}
+
+/**
+ * Decodes (fully, at a small size, so damage is found) and plans without rendering: what
+ * `inspect-image` shows and what the UI needs for the token budget before sending.
+ */
+export async function planForEncoder(
+  input: ImageInput,
+  options: PrepareOptions = {},
+): Promise<ImageReport> {
+  const spec = options.encoder ?? LLAVA_15_ENCODER;
+  const decoded = await decodeImage(input, { ...options, maxLongSide: THUMBNAIL_MAX_SIDE });
+  return report(input, decoded, spec, options);
+}
+
+/**
+ * Everything the engine needs for one image: decoded, oriented, planned, rendered to the
+ * bitmaps the runtime gets (each hashed for the embedding cache), with the source hash, the
+ * token budget and a thumbnail. The function a benchmark times against libmtmd's own loader.
+ */
+export async function prepareForEncoder(
+  input: ImageInput,
+  options: PrepareOptions = {},
+): Promise<PreparedImage> {
+  const spec = options.encoder ?? LLAVA_15_ENCODER;
+  const detail = options.detail ?? 'standard';
+  const decoded = await decodeImage(input, {
+    ...options,
+    maxLongSide: (upright) => workingLongSide(planImage(upright, spec, detail), spec),
+  });
+  const base = await report(input, decoded, spec, options);
+  const rendered = await renderBitmaps(decoded.pixels, base.plan.bitmaps, padColour(spec));
+  const bitmaps = rendered.map((bitmap, i) => ({
+    ...bitmap,
+    kind: base.plan.bitmaps[i]?.kind ?? 'whole',
+    pixelHash: pixelHash(bitmap),
+  }));
+  const prepared: PreparedImage = { ...base, bitmaps };
+  if (options.thumbnail ?? true) prepared.thumbnail = await makeThumbnail(decoded.pixels);
+  return prepared;
+}

@@ -1,0 +1,138 @@
+// The imaging pipeline against the real runtime pieces: an mmproj written by the test-model
+// generator, libmtmd through the native bridge (the token budget must be the runtime's count),
+// and a 24-megapixel photo.
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
+import {
+  loadNativeBridge,
+  type NativeContext,
+  type NativeModel,
+  type NativeMtmd,
+  type NativeAddon,
+  type NativeBitmap,
+} from '../../src-main/engine/native/binding.js';
+import {
+  CLIP_MEAN,
+  planForEncoder,
+  prepareForEncoder,
+  readEncoderSpec,
+  type EncoderSpec,
+  type TokenCounter,
+} from '../../src-main/imaging/index.js';
+import { detailed, jpeg, png, quadrants } from '../fixtures/image-corpus.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ADDON = join(ROOT, 'native', 'build', `linux-${process.arch}`, 'llava_desk_mtmd.node');
+
+describe('imaging with the runtime', () => {
+  let tmp: string;
+  let pair: LlavaPairResult;
+  let spec: EncoderSpec;
+  let addon: NativeAddon;
+  let model: NativeModel;
+  let ctx: NativeContext;
+  let mtmd: NativeMtmd;
+
+  beforeAll(async () => {
+    if (!existsSync(ADDON)) {
+      throw new Error('native bridge not built: run "node scripts/build-native.mjs" first');
+    }
+    tmp = await mkdtemp(join(tmpdir(), 'llava-desk-imaging-runtime-'));
+    pair = await makeLlavaPair({ outDir: tmp, preset: 'tiny', seed: 7 });
+    spec = await readEncoderSpec(pair.mmprojPath);
+    addon = (await loadNativeBridge({ gpu: false, logLevel: 'error' })).addon;
+    model = await addon.loadModel(pair.modelPath);
+    ctx = await addon.createContext(model, { nCtx: 1024, nThreads: 2, flashAttn: false });
+    mtmd = await addon.initMtmd(model, pair.mmprojPath, { nThreads: 2, flashAttn: false });
+  });
+
+  afterAll(async () => {
+    if (ctx && !ctx.disposed) ctx.dispose();
+    if (mtmd && !mtmd.disposed) mtmd.dispose();
+    if (model && !model.disposed) model.dispose();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('reads the encoder facts of a real mmproj', () => {
+    expect(spec).toMatchObject({
+      imageSize: 56,
+      patchSize: 14,
+      projectorType: 'mlp',
+      gridPinpoints: [],
+    });
+    spec.imageMean?.forEach((value, i) => expect(value).toBeCloseTo(CLIP_MEAN[i] ?? 0, 6));
+  });
+
+  it.each(['standard', 'high'] as const)(
+    'hands libmtmd %s bitmaps whose token count is the one planned',
+    async (detail) => {
+      const image = await prepareForEncoder(
+        { bytes: await png(quadrants(200, 100)), name: 'wide.png' },
+        { detail, encoder: spec },
+      );
+      expect(image.bitmaps.every((b) => b.width === 56 && b.height === 56)).toBe(true);
+      const bitmaps = image.bitmaps.map((b) => mtmd.createBitmap(b.width, b.height, b.data));
+      const marker = mtmd.getInfo().marker;
+      ctx.kvClear();
+      const result = await mtmd.evalPrompt(
+        ctx,
+        0,
+        0,
+        `USER: ${marker.repeat(bitmaps.length)}\nWhat is this? ASSISTANT:`,
+        bitmaps,
+      );
+      bitmaps.forEach((b) => b.dispose());
+      expect(result.chunks.filter((c) => c.type === 'image')).toHaveLength(image.bitmaps.length);
+      expect(result.imageTokens).toBe(image.tokens);
+      expect(image.tokens).toBe((detail === 'high' ? 3 : 1) * 16);
+    },
+  );
+
+  it("agrees with the runtime's own count through an injected TokenCounter (mtmdTokenize)", async () => {
+    const bench = addon as NativeAddon & {
+      mtmdTokenize?: (
+        mtmd: NativeMtmd,
+        text: string,
+        bitmaps: readonly NativeBitmap[],
+      ) => Promise<{ imageTokens: number }>;
+    };
+    const tokenize = bench.mtmdTokenize;
+    if (!tokenize) throw new Error('native bridge without mtmdTokenize: rebuild it');
+    const counter: TokenCounter = {
+      exact: true,
+      async countImageTokens({ width, height }) {
+        const bitmap = mtmd.createBitmap(width, height, Buffer.alloc(width * height * 3));
+        const { imageTokens } = await tokenize(mtmd, mtmd.getInfo().marker, [bitmap]);
+        bitmap.dispose();
+        return imageTokens;
+      },
+    };
+    for (const detail of ['standard', 'high'] as const) {
+      const input = { bytes: await png(quadrants(300, 100)), name: 'wide.png' };
+      const exact = await planForEncoder(input, { detail, encoder: spec, tokenCounter: counter });
+      const estimated = await planForEncoder(input, { detail, encoder: spec });
+      expect(exact.tokensExact).toBe(true);
+      expect(exact.tokens).toBe(estimated.tokens);
+    }
+  });
+
+  it('prepares a 24-megapixel JPEG quickly and without holding it at full size', async () => {
+    const width = 6000;
+    const height = 4000;
+    const photo = await jpeg(detailed(width, height));
+    for (const detail of ['standard', 'high'] as const) {
+      const started = performance.now();
+      const image = await prepareForEncoder({ bytes: photo, name: 'big.jpg' }, { detail });
+      const seconds = (performance.now() - started) / 1000;
+      expect([image.width, image.height]).toEqual([width, height]);
+      expect(image.bitmaps.length).toBe(detail === 'high' ? 5 : 1); // 2 x 2 tiles at 672 x 672
+      expect(seconds).toBeLessThan(10);
+    }
+  });
+});
