@@ -20,7 +20,13 @@ describe('the llava-desk command', () => {
   });
 
   it('offers --data-dir on every command', async () => {
-    for (const command of [['ask'], ['describe'], ['inspect-image'], ['serve'], ['models', 'list']]) {
+    for (const command of [
+      ['ask'],
+      ['describe'],
+      ['inspect-image'],
+      ['serve'],
+      ['models', 'list'],
+    ]) {
       const { out } = await run(...command, '--help');
       expect(out, command.join(' ')).toContain('--data-dir');
     }
