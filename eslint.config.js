@@ -19,6 +19,7 @@ export default tseslint.config(
       'native/build/',
       'test-results/',
       'playwright-report/',
+      'release/',
     ],
   },
   js.configs.recommended,

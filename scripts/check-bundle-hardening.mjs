@@ -3,10 +3,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const FORBIDDEN = [
-  /nodeIntegration\s*:\s*(true|!0)/,
+  /nodeIntegration(InWorker|InSubFrames)?\s*:\s*(true|!0)/,
   /contextIsolation\s*:\s*(false|!1)/,
   /sandbox\s*:\s*(false|!1)/,
   /webSecurity\s*:\s*(false|!1)/,
+  /allowRunningInsecureContent\s*:\s*(true|!0)/,
+  /webviewTag\s*:\s*(true|!0)/,
+  // The preload hands the page a fixed API, never ipcRenderer itself.
+  /exposeInMainWorld\([^)]*\bipcRenderer\s*\)/,
 ];
 const ROOTS = ['out/main', 'out/preload'];
 

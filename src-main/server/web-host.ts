@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import { LlavaDeskError } from '../common/errors.js';
+import type { ApiResponse, EventName } from '../api/contract.js';
 import { allowedHostHeaders, isLoopbackHost } from './loopback.js';
 import { SECURITY_HEADERS } from './security-headers.js';
+import { createWsApi, type WsApi } from './ws-api.js';
 
 /** The renderer built by `electron-vite build` (same depth from src-main/ and dist/). */
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer/', import.meta.url));
@@ -20,6 +22,11 @@ export interface WebHostOptions {
   rendererDir?: string;
   /** Serving beyond this machine must be asked for explicitly. */
   allowRemote?: boolean;
+  /** The API contract to serve over the WebSocket (the app core); absent: static files only. */
+  api?: {
+    dispatch: (method: unknown, params: unknown) => Promise<ApiResponse>;
+    subscribe: (listener: (name: EventName, payload: unknown) => void) => () => void;
+  };
 }
 
 export interface WebHost {
@@ -70,6 +77,19 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     });
   });
 
+  let wsApi: WsApi | undefined;
+  if (options.api) {
+    wsApi = createWsApi({
+      token,
+      allowedHosts: () => allowedHosts,
+      allowRemote: options.allowRemote === true,
+      dispatch: options.api.dispatch,
+      subscribe: options.api.subscribe,
+    });
+    const api = wsApi;
+    server.on('upgrade', (req, socket, head: Buffer) => api.handleUpgrade(req, socket, head));
+  }
+
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -87,6 +107,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     token,
     close: () =>
       new Promise<void>((resolvePromise) => {
+        wsApi?.close();
         server.closeAllConnections();
         server.close(() => resolvePromise());
       }),

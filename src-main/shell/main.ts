@@ -1,58 +1,193 @@
+// Electron main process: composes the core (src-main/app) and serves it to hardened windows over
+// validated IPC; the engine runs in a utility process; screenshot-and-ask hangs off a global
+// shortcut. Everything that can be plain logic lives outside this folder or in plain files here.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, shell } from 'electron';
-import { hardenedWebPreferences, isSafeExternalUrl } from './window-options.js';
+import { app, dialog, Menu, shell, type BrowserWindow } from 'electron';
+import { API_EVENTS, API_METHODS } from '../api/contract.js';
+import { AppCore } from '../app/app-core.js';
+import { createDispatcher } from '../app/dispatch.js';
+import {
+  CAPTURE_ARGUMENT,
+  displayServer,
+  MAC_SCREEN_SETTINGS_URL,
+} from '../capture/platform-guidance.js';
+import { DEFAULT_CAPTURE_SHORTCUT } from '../capture/shortcut.js';
+import { resolveDataDir, dataLayout } from '../common/data-dir.js';
+import { HF_TOKEN_ENV, hfBaseUrl } from '../models/download/resolve-uri.js';
+import { APP_INDEX_URL } from '../protocol/app-url.js';
+import { bridgeArguments } from './bridge-channels.js';
+import { CaptureFlow } from './capture/flow.js';
+import { registerCaptureHotkey, unregisterCaptureHotkey } from './capture/hotkey.js';
+import { captureHelpText } from './capture-help.js';
+import { DesktopSettingsStore } from './desktop-settings.js';
+import { registerApi } from './ipc.js';
+import { createMainWindow } from './main-window.js';
+import { menuTemplate } from './menu-template.js';
+import { handleProtocols, registerPrivilegedSchemes } from './protocols.js';
+import { applySessionPolicy } from './session-policy.js';
+import { utilityLauncher } from './utility-launcher.js';
+import { guardContents } from './window-guards.js';
+import { WindowRegistry } from './window-registry.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const preloadPath = join(here, '../preload/index.cjs');
+const rendererDir = join(here, '../renderer');
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+const executable = process.env['APPIMAGE'] ?? process.execPath;
 
-function createMainWindow(): BrowserWindow {
-  const window = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    minWidth: 720,
-    minHeight: 480,
-    show: false,
-    title: 'llava-desk',
-    webPreferences: hardenedWebPreferences(join(here, '../preload/index.cjs')),
-  });
+registerPrivilegedSchemes();
+if (displayServer(process.platform) === 'wayland') {
+  // Global shortcuts on Wayland go through the desktop portal (where the desktop offers it).
+  app.commandLine.appendSwitch('enable-features', 'GlobalShortcutsPortal');
+}
+app.on('web-contents-created', (_event, contents) => guardContents(contents));
 
-  window.once('ready-to-show', () => window.show());
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (isSafeExternalUrl(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+const windows = new WindowRegistry();
+let mainWindow: BrowserWindow | undefined;
+let core: AppCore | undefined;
+let flow: CaptureFlow | undefined;
+let openMainWindow: (() => void) | undefined;
 
-  const devUrl = process.env['ELECTRON_RENDERER_URL'];
-  if (!app.isPackaged && devUrl !== undefined) {
-    void window.loadURL(devUrl);
-  } else {
-    void window.loadFile(join(here, '../renderer/index.html'));
-  }
-  return window;
+function showMainWindow(): void {
+  if (!mainWindow || mainWindow.isDestroyed()) openMainWindow?.();
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
 }
 
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-});
+function notify(message: string, kind: 'info' | 'permission'): void {
+  const buttons = kind === 'permission' ? ['Open System Settings', 'Close'] : ['OK'];
+  const options = { type: 'warning' as const, title: 'llava-desk', message, buttons };
+  const shown =
+    mainWindow && !mainWindow.isDestroyed()
+      ? dialog.showMessageBox(mainWindow, options)
+      : dialog.showMessageBox(options);
+  void shown.then(({ response }) => {
+    if (kind === 'permission' && response === 0) void shell.openExternal(MAC_SCREEN_SETTINGS_URL);
+  });
+}
+
+async function start(): Promise<void> {
+  const dataDir = resolveDataDir(undefined, process.env);
+  applySessionPolicy(devServerUrl);
+  handleProtocols({ rendererDir, imagesDir: dataLayout(dataDir).images });
+  const desktop = new DesktopSettingsStore(dataDir);
+  const token = process.env[HF_TOKEN_ENV];
+  const opened = await AppCore.open({
+    dataDir,
+    mode: 'electron',
+    // The bundle lives in out/main/, so module-relative defaults do not apply: name it.
+    catalogPath: join(app.getAppPath(), 'models', 'catalog.json'),
+    hfBaseUrl: hfBaseUrl(process.env),
+    ...(token !== undefined && token !== '' ? { hfToken: token } : {}),
+    engineLauncher: () => utilityLauncher(),
+  });
+  core = opened;
+  await desktop.open();
+  const dispatch = createDispatcher(opened);
+  registerApi(
+    { dispatch, subscribe: (listener) => opened.subscribe(listener) },
+    windows,
+    devServerUrl,
+  );
+
+  openMainWindow = (): void => {
+    const window = createMainWindow({
+      preloadPath,
+      additionalArguments: bridgeArguments('main', API_METHODS, API_EVENTS),
+      url: devServerUrl ?? APP_INDEX_URL,
+      settings: desktop,
+    });
+    const id = window.webContents.id;
+    windows.add(id, 'main');
+    window.on('closed', () => {
+      windows.remove(id);
+      if (mainWindow === window) mainWindow = undefined;
+    });
+    mainWindow = window;
+  };
+  openMainWindow();
+
+  flow = new CaptureFlow({
+    preloadPath,
+    windows,
+    dispatch,
+    notify,
+    continueInMain: (conversationId) => {
+      showMainWindow();
+      // The sidebar refreshes and lists the conversation first (it was just written to).
+      opened.events.emit('chats.changed', { conversationId });
+    },
+  });
+  const capture = (): void => void flow?.run();
+
+  let accelerator: string | undefined;
+  let shortcutLabel: string | undefined;
+  if (desktop.current.captureEnabled !== false) {
+    const hotkey = registerCaptureHotkey(
+      desktop.current.captureShortcut ?? DEFAULT_CAPTURE_SHORTCUT,
+      capture,
+      executable,
+    );
+    if (hotkey.ok) {
+      accelerator = hotkey.accelerator;
+      shortcutLabel = hotkey.label;
+    } else mainWindow?.once('show', () => notify(hotkey.message, 'info'));
+  }
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      menuTemplate({
+        platform: process.platform,
+        isPackaged: app.isPackaged,
+        captureAccelerator: accelerator,
+        actions: {
+          captureRegion: capture,
+          openDataFolder: () => void shell.openPath(dataDir),
+          captureHelp: () =>
+            notify(captureHelpText(executable, process.platform, shortcutLabel), 'info'),
+          about: () => app.showAboutPanel(),
+        },
+      }),
+    ),
+  );
+  if (process.argv.includes(CAPTURE_ARGUMENT)) capture();
+}
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
-    const [window] = BrowserWindow.getAllWindows();
-    if (window) {
-      if (window.isMinimized()) window.restore();
-      window.focus();
-    }
+  app.on('second-instance', (_event, argv) => {
+    // `llava-desk --capture` from a desktop shortcut: the Wayland workaround for global hotkeys.
+    if (argv.includes(CAPTURE_ARGUMENT)) void flow?.run();
+    else showMainWindow();
   });
-  void app.whenReady().then(() => {
-    createMainWindow();
-    app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createMainWindow();
-    });
+  void app.whenReady().then(async () => {
+    try {
+      await start();
+    } catch (error) {
+      dialog.showErrorBox(
+        'llava-desk could not start',
+        error instanceof Error ? error.message : String(error),
+      );
+      app.exit(1);
+    }
+    // macOS: clicking the dock icon with no window open brings the main window back.
+    app.on('activate', () => showMainWindow());
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
+  });
+  let closed = false;
+  app.on('before-quit', (event) => {
+    if (closed || !core) return;
+    // Let the core stop answers (keeping partial text) and end the engine before exiting.
+    event.preventDefault();
+    unregisterCaptureHotkey();
+    void core.close().finally(() => {
+      closed = true;
+      app.quit();
+    });
   });
 }

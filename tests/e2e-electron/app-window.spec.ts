@@ -1,53 +1,103 @@
-import { fileURLToPath } from 'node:url';
-import { _electron as electron, expect, test, type ElectronApplication } from '@playwright/test';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { findElectronBinary } from './electron-binary.js';
+import { expect, test } from '@playwright/test';
+import {
+  executablePath,
+  invoke,
+  launchApp,
+  NO_ELECTRON,
+  type RunningApp,
+} from './support/launch.js';
 
-const executablePath = findElectronBinary();
-const mainBundle = fileURLToPath(new URL('../../out/main/index.js', import.meta.url));
+test.skip(executablePath === undefined, NO_ELECTRON);
 
-test.skip(executablePath === undefined, 'no Electron binary');
-
-let app: ElectronApplication;
-let dataDir: string;
+let running: RunningApp;
 
 test.beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'llava-desk-electron-'));
-  app = await electron.launch({
-    ...(executablePath ? { executablePath } : {}),
-    args: [mainBundle],
-    env: { ...process.env, LLAVA_DESK_HOME: dataDir },
-  });
+  running = await launchApp();
 });
 
 test.afterAll(async () => {
-  await app?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await running?.close();
 });
 
 test('the desktop app opens one hardened window with the chat layout', async () => {
-  const page = await app.firstWindow();
+  const { app, page } = running;
   await expect(page.getByRole('textbox', { name: 'Message' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'New chat' })).toBeVisible();
   const exposed = await page.evaluate(() => ({
     require: typeof (globalThis as { require?: unknown }).require,
     process: typeof (globalThis as { process?: unknown }).process,
+    bridge: Object.keys((globalThis as { llavaDesk?: object }).llavaDesk ?? {}).sort(),
   }));
-  expect(exposed).toEqual({ require: 'undefined', process: 'undefined' });
+  expect(exposed).toEqual({
+    require: 'undefined',
+    process: 'undefined',
+    bridge: ['getPathForFile', 'invoke', 'on', 'platform'],
+  });
+  expect(page.url()).toBe('llava-desk://app/index.html');
   const windowCount = await app.evaluate(
     ({ BrowserWindow }) => BrowserWindow.getAllWindows().length,
   );
   expect(windowCount).toBe(1);
 });
 
+test('the API answers through the preload and refuses what the contract lacks', async () => {
+  const { page, dataDir } = running;
+  const info = await invoke(page, 'app.info');
+  expect(info).toMatchObject({ ok: true, value: { mode: 'electron', dataDir } });
+  expect(await invoke(page, 'shell.openPath', { path: '/' })).toMatchObject({ ok: false });
+  expect(await invoke(page, 'chats.get', { id: '../../etc' })).toMatchObject({
+    ok: false,
+    error: { code: 'INVALID_ARGUMENT' },
+  });
+});
+
+test('the pages carry a strict CSP header and cannot reach the network', async () => {
+  const { page } = running;
+  const csp = await page.evaluate(async () => {
+    const response = await fetch('llava-desk://app/index.html');
+    return response.headers.get('content-security-policy');
+  });
+  expect(csp).toContain("script-src 'self'");
+  const remote = await page.evaluate(() =>
+    fetch('https://example.com/').then(
+      () => 'reached',
+      () => 'blocked',
+    ),
+  );
+  expect(remote).toBe('blocked');
+});
+
 test('the window refuses to navigate away from the app', async () => {
-  const page = await app.firstWindow();
+  const { page } = running;
   const before = page.url();
   await page.evaluate(() => {
     window.location.href = 'https://example.com/';
   });
   await page.waitForTimeout(500);
   expect(page.url()).toBe(before);
+});
+
+test('new windows are denied', async () => {
+  const { app, page } = running;
+  await page.evaluate(() => window.open('llava-desk://app/index.html'));
+  await page.waitForTimeout(300);
+  expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
+});
+
+test('the window remembers its size across restarts', async () => {
+  const first = await launchApp();
+  await first.app.evaluate(({ BrowserWindow }) =>
+    BrowserWindow.getAllWindows()[0]?.setBounds({ width: 1000, height: 700 }),
+  );
+  await first.page.waitForTimeout(800);
+  await first.app.close();
+  const again = await launchApp({ dataDir: first.dataDir });
+  try {
+    const size = await again.app.evaluate(({ BrowserWindow }) =>
+      BrowserWindow.getAllWindows()[0]?.getSize(),
+    );
+    expect(size).toEqual([1000, 700]);
+  } finally {
+    await again.close();
+  }
 });

@@ -1,5 +1,6 @@
 import { serializeError } from '../../common/errors.js';
 import { isRpcHostMessage, type RpcMethodMap, type RpcWorkerMessage } from './rpc-protocol.js';
+import { parentChannel } from './utility-port.js';
 
 export interface HandlerContext<E> {
   emit(event: E): void;
@@ -21,13 +22,9 @@ export interface RpcPort {
 
 /** The parent-process IPC channel of a forked child (or a utility process's parentPort). */
 export function processPort(): RpcPort {
-  if (!process.send) throw new Error('the engine worker must be started with an IPC channel');
-  return {
-    send: (message) => {
-      process.send?.(message);
-    },
-    onMessage: (listener) => process.on('message', listener),
-  };
+  const channel = parentChannel();
+  if (!channel) throw new Error('the engine worker must be started with an IPC channel');
+  return { send: (message) => channel.send(message), onMessage: channel.onMessage };
 }
 
 /** Worker side of the protocol: dispatches requests to handlers, one answer per request. */

@@ -1,33 +1,73 @@
-/** A conversation as the sidebar lists it. */
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  updatedAt: number;
-}
+import type { ApiConversationSummary } from '../../../src-main/api/contract';
+import type { ApiClient } from '../api/client';
+import { messageOf, type Toasts } from './toasts.svelte';
 
-/**
- * The sidebar's list of conversations and the selection. Until the chat store is connected this
- * list lives in memory only.
- */
+/** The sidebar: the conversations (searched in the core, text included), and the selection. */
 export class ConversationList {
-  items = $state<ConversationSummary[]>([]);
+  items = $state<ApiConversationSummary[]>([]);
   selectedId = $state<string | null>(null);
   query = $state('');
+  loaded = $state(false);
+  readonly #client: ApiClient;
+  readonly #toasts: Toasts;
+  #seq = 0;
 
-  get filtered(): ConversationSummary[] {
-    const q = this.query.trim().toLowerCase();
-    if (q === '') return this.items;
-    return this.items.filter((c) => c.title.toLowerCase().includes(q));
+  constructor(client: ApiClient, toasts: Toasts) {
+    this.#client = client;
+    this.#toasts = toasts;
   }
 
-  create(title = 'Untitled chat'): ConversationSummary {
-    const conversation = { id: crypto.randomUUID(), title, updatedAt: Date.now() };
-    this.items = [conversation, ...this.items];
-    this.selectedId = conversation.id;
-    return conversation;
+  async refresh(): Promise<void> {
+    const seq = ++this.#seq;
+    try {
+      const query = this.query.trim();
+      const items = await this.#client.call('chats.list', query === '' ? {} : { query });
+      if (seq === this.#seq) {
+        this.items = items;
+        this.loaded = true;
+      }
+    } catch (error) {
+      this.#toasts.error(messageOf(error));
+    }
   }
 
-  select(id: string): void {
+  async setQuery(query: string): Promise<void> {
+    this.query = query;
+    await this.refresh();
+  }
+
+  async create(): Promise<string | undefined> {
+    try {
+      const created = await this.#client.call('chats.create', {});
+      this.selectedId = created.id;
+      await this.refresh();
+      return created.id;
+    } catch (error) {
+      this.#toasts.error(messageOf(error));
+      return undefined;
+    }
+  }
+
+  async rename(id: string, title: string): Promise<void> {
+    try {
+      await this.#client.call('chats.rename', { id, title });
+      await this.refresh();
+    } catch (error) {
+      this.#toasts.error(messageOf(error));
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.#client.call('chats.delete', { id });
+      if (this.selectedId === id) this.selectedId = null;
+      await this.refresh();
+    } catch (error) {
+      this.#toasts.error(messageOf(error));
+    }
+  }
+
+  select(id: string | null): void {
     this.selectedId = id;
   }
 }

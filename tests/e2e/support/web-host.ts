@@ -9,18 +9,33 @@ export interface RunningWebHost {
   stop(): Promise<void>;
 }
 
+export interface WebHostOptions {
+  /** Prepares the fresh data folder before the server starts (install a model, write chats...). */
+  prepare?: (dataDir: string) => Promise<void>;
+  /** Extra environment for `llava-desk serve` (catalog, hub base URL...). */
+  env?: Record<string, string> | ((dataDir: string) => Record<string, string>);
+}
+
 const root = new URL('../../../', import.meta.url);
 
 /**
  * Starts `llava-desk serve --port 0` as a user would (the built CLI, a fresh data folder) and
  * resolves with the URL it prints.
  */
-export async function startWebHost(): Promise<RunningWebHost> {
+export async function startWebHost(options: WebHostOptions = {}): Promise<RunningWebHost> {
   const dataDir = await mkdtemp(join(tmpdir(), 'llava-desk-e2e-'));
+  await options.prepare?.(dataDir);
   const child = spawn(
     process.execPath,
     ['bin/llava-desk.js', 'serve', '--port', '0', '--data-dir', dataDir],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...(typeof options.env === 'function' ? options.env(dataDir) : options.env),
+      },
+    },
   );
   const url = await readServedUrl(child);
   return {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const electronPackage = fileURLToPath(new URL('../../node_modules/electron/', import.meta.url));
+const electronPackage = fileURLToPath(new URL('../../../node_modules/electron/', import.meta.url));
 
 function platformExecutable(): string {
   if (process.platform === 'win32') return 'electron.exe';

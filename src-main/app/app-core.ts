@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import type {
+  AppInfo,
+  EventName,
+  MethodName,
+  MethodResult,
+  ParsedParams,
+} from '../api/contract.js';
+import { ChatStore } from '../chats/chat-store.js';
+import { ensureDataLayout } from '../common/data-dir.js';
+import { LlavaDeskError } from '../common/errors.js';
+import type { WorkerLauncher } from '../engine/process/worker-channel.js';
+import type { RetryPolicy } from '../models/download/retry-policy.js';
+import { ChatService } from './chat-service.js';
+import { EngineHost } from './engine-host.js';
+import { CoreEvents } from './events.js';
+import { ImageService } from './image-service.js';
+import { ModelService } from './model-service.js';
+import { SettingsStore } from './settings-store.js';
+
+export interface AppCoreOptions {
+  dataDir: string;
+  mode: AppInfo['mode'];
+  /** Hub base for `hf:` URIs of the catalog (tests point it at a local server). */
+  hfBaseUrl: string;
+  hfToken?: string;
+  /** Default: models/catalog.json of the package. */
+  catalogPath?: string;
+  downloadRetry?: Partial<RetryPolicy>;
+  /** Starts the engine process (default: child_process.fork of the engine worker). */
+  engineLauncher?: () => WorkerLauncher;
+}
+
+type Handlers = { [M in MethodName]: (params: ParsedParams<M>) => Promise<MethodResult<M>> };
+
+const VERSION = readVersion();
+
+/**
+ * The core services of the app composed once: chats, images, models, the engine and settings,
+ * behind the methods and events of the API contract (src-main/api/contract.ts). Web mode serves it
+ * over a WebSocket, the Electron shell over IPC; neither adds logic of its own.
+ */
+export class AppCore {
+  readonly events = new CoreEvents();
+  readonly dataDir: string;
+  readonly #options: AppCoreOptions;
+  readonly #settings: SettingsStore;
+  readonly #chats: ChatService;
+  readonly #models: ModelService;
+  readonly #engine: EngineHost;
+  readonly #images: ImageService;
+  readonly #store: ChatStore;
+  readonly handlers: Handlers;
+
+  private constructor(
+    options: AppCoreOptions,
+    layout: Awaited<ReturnType<typeof ensureDataLayout>>,
+  ) {
+    this.#options = options;
+    this.dataDir = layout.root;
+    this.#settings = new SettingsStore(layout.settingsFile);
+    this.#store = new ChatStore(layout.chats);
+    // The engine asks the model service for the catalog default; both are built here.
+    const late: { models?: ModelService } = {};
+    this.#engine = new EngineHost({
+      modelsDir: layout.models,
+      settings: this.#settings,
+      events: this.events,
+      defaultCatalogId: () => late.models?.defaultCatalogId() ?? Promise.resolve(undefined),
+      ...(options.engineLauncher ? { launcher: options.engineLauncher } : {}),
+    });
+    this.#images = new ImageService(
+      layout.images,
+      async () => (await this.#engine.activeModel())?.mmprojPath,
+    );
+    const models = new ModelService({
+      modelsDir: layout.models,
+      hfBaseUrl: options.hfBaseUrl,
+      ...(options.hfToken !== undefined ? { hfToken: options.hfToken } : {}),
+      ...(options.catalogPath !== undefined ? { catalogPath: options.catalogPath } : {}),
+      ...(options.downloadRetry ? { retry: options.downloadRetry } : {}),
+      events: this.events,
+      settings: this.#settings,
+      engine: this.#engine,
+      onActiveChanged: () => this.#images.forgetEncoder(),
+    });
+    late.models = models;
+    this.#models = models;
+    this.#chats = new ChatService({
+      store: this.#store,
+      images: this.#images,
+      engine: this.#engine,
+      settings: this.#settings,
+      events: this.events,
+    });
+    this.handlers = this.#handlers();
+  }
+
+  /** Opens the data folder: answers left streaming by a crash become `stopped`. */
+  static async open(options: AppCoreOptions): Promise<AppCore> {
+    const layout = await ensureDataLayout(options.dataDir);
+    const core = new AppCore(options, layout);
+    await core.#settings.open();
+    await core.#store.open();
+    await core.#engine.refresh();
+    return core;
+  }
+
+  call<M extends MethodName>(method: M, params: ParsedParams<M>): Promise<MethodResult<M>> {
+    return this.handlers[method](params);
+  }
+
+  subscribe(listener: (name: EventName, payload: unknown) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  /** Stops answers (keeping their partial text), pauses downloads, ends the engine process. */
+  async close(): Promise<void> {
+    await this.#chats.stopAll();
+    await this.#models.dispose();
+    this.#engine.dispose();
+  }
+
+  #handlers(): Handlers {
+    const chats = this.#chats;
+    const models = this.#models;
+    const ok = {} as Record<string, never>;
+    return {
+      'app.info': async () => ({
+        version: VERSION,
+        dataDir: this.dataDir,
+        mode: this.#options.mode,
+        platform: process.platform,
+      }),
+      'settings.get': async () => this.#settings.current,
+      'settings.update': async (patch) => {
+        const next = await this.#settings.update(patch);
+        if ('modelId' in patch) this.#images.forgetEncoder();
+        await this.#engine.refresh();
+        return next;
+      },
+      'chats.list': (p) => chats.list(p.query),
+      'chats.get': (p) => chats.get(p.id),
+      'chats.create': (p) => chats.create(p.title),
+      'chats.rename': (p) => chats.rename(p.id, p.title),
+      'chats.delete': async (p) => {
+        await chats.delete(p.id);
+        return ok;
+      },
+      'chats.send': (p) => chats.send(p.conversationId, p),
+      'chats.stop': async (p) => ({ stopped: await chats.stop(p.conversationId) }),
+      'chats.regenerate': (p) => chats.regenerate(p.conversationId),
+      'chats.edit': async (p) => {
+        const images =
+          p.images ??
+          (await chats.get(p.conversationId)).messages
+            .find((m) => m.id === p.messageId)
+            ?.images.map((i) => i.id) ??
+          [];
+        return chats.edit(p.conversationId, p.messageId, { ...p, images });
+      },
+      'images.add': (p) => this.#images.add(p.name, p.data),
+      'images.thumbnail': (p) => this.#images.thumbnail(p.id),
+      'models.list': () => models.list(),
+      'models.download': (p) => models.download(p.catalogId),
+      'models.cancelDownload': async (p) => {
+        await models.cancelDownload(p.id, p.keepPartial ?? true);
+        return ok;
+      },
+      'models.delete': async (p) => {
+        await models.delete(p.id);
+        return ok;
+      },
+      'models.import': (p) => models.import(p.path, p.mmprojPath),
+      'models.select': async (p) => {
+        const { installed } = await models.list();
+        if (!installed.some((m) => m.id === p.id)) {
+          throw new LlavaDeskError('MODEL_NOT_INSTALLED', `no installed model with id ${p.id}`);
+        }
+        await this.#settings.update({ modelId: p.id });
+        this.#images.forgetEncoder();
+        await this.#engine.refresh();
+        this.events.emit('models.changed', {});
+        void this.#engine.ensureLoaded().catch(() => undefined);
+        return this.#engine.status;
+      },
+      'engine.status': () => this.#engine.refresh(),
+    };
+  }
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

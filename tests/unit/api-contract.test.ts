@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import {
+  API_EVENTS,
+  API_METHODS,
+  EVENT_PAYLOADS,
+  METHOD_PARAMS,
+} from '../../src-main/api/contract.js';
+import { createDispatcher } from '../../src-main/app/dispatch.js';
+import { decodeWire, encodeWire } from '../../src-main/server/wire-codec.js';
+
+describe('the API contract', () => {
+  it('lists every method and event for a generic preload', () => {
+    expect(API_METHODS).toEqual(Object.keys(METHOD_PARAMS));
+    expect(API_EVENTS).toEqual(Object.keys(EVENT_PAYLOADS));
+    expect(API_METHODS).toContain('chats.send');
+    expect(API_EVENTS).toContain('chats.token');
+  });
+
+  it('validates params at the boundary', () => {
+    expect(METHOD_PARAMS['chats.send'].safeParse({ conversationId: 'a', text: 'hi' }).success).toBe(
+      true,
+    );
+    expect(
+      METHOD_PARAMS['chats.send'].safeParse({ conversationId: '../x', text: 'hi' }).success,
+    ).toBe(false);
+    expect(
+      METHOD_PARAMS['chats.send'].safeParse({ conversationId: 'a', text: 'hi', x: 1 }).success,
+    ).toBe(false);
+    expect(
+      METHOD_PARAMS['settings.update'].safeParse({ threads: 'auto', temperature: 0.7 }).success,
+    ).toBe(true);
+    expect(METHOD_PARAMS['settings.update'].safeParse({ temperature: -1 }).success).toBe(false);
+    expect(
+      METHOD_PARAMS['images.add'].safeParse({ name: 'a', data: new Uint8Array(2) }).success,
+    ).toBe(true);
+    expect(METHOD_PARAMS['images.add'].safeParse({ name: 'a', data: 'AAAA' }).success).toBe(false);
+  });
+
+  it('dispatches: unknown methods and bad params never reach the core; errors are {code, message}', async () => {
+    const calls: string[] = [];
+    const dispatch = createDispatcher({
+      call: async (method) => {
+        calls.push(method);
+        if (method === 'chats.get')
+          throw Object.assign(new Error('gone'), { code: 'CHAT_NOT_FOUND' });
+        return {} as never;
+      },
+    });
+    expect(await dispatch('constructor', {})).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    });
+    expect(await dispatch('chats.get', { id: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    });
+    expect(await dispatch('chats.get', { id: 'abc' })).toEqual({
+      ok: false,
+      error: { code: 'CHAT_NOT_FOUND', message: 'gone' },
+    });
+    expect(await dispatch('app.info', undefined)).toEqual({ ok: true, value: {} });
+    expect(calls).toEqual(['chats.get', 'app.info']);
+  });
+
+  it('carries bytes through the wire codec and leaves other JSON alone', () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    const decoded = decodeWire(
+      encodeWire({ a: bytes, b: Buffer.from([7]), c: { $bytes: 'x', d: 1 } }),
+    ) as {
+      a: Uint8Array;
+      b: Uint8Array;
+      c: unknown;
+    };
+    expect([...decoded.a]).toEqual([...bytes]);
+    expect([...decoded.b]).toEqual([7]);
+    expect(decoded.c).toEqual({ $bytes: 'x', d: 1 });
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { ZodType } from 'zod';
+import { METHOD_PARAMS, type ApiResponse } from '../../src-main/api/contract.js';
+import { APP_INDEX_URL } from '../../src-main/protocol/app-url.js';
+import {
+  guardedCall,
+  isTrustedSender,
+  validatePayload,
+  type SenderInfo,
+} from '../../src-main/shell/ipc-guard.js';
+
+const schemas = METHOD_PARAMS as unknown as Readonly<Record<string, ZodType>>;
+const policy = { webContentsIds: new Set([7]) };
+const good: SenderInfo = { webContentsId: 7, frameUrl: APP_INDEX_URL, isMainFrame: true };
+
+describe('IPC sender check', () => {
+  it('trusts only the main frame of our own window on our own page', () => {
+    expect(isTrustedSender(good, policy)).toBe(true);
+    expect(isTrustedSender({ ...good, webContentsId: 8 }, policy)).toBe(false);
+    expect(isTrustedSender({ ...good, isMainFrame: false }, policy)).toBe(false);
+    expect(isTrustedSender({ ...good, frameUrl: undefined }, policy)).toBe(false);
+    expect(isTrustedSender({ ...good, frameUrl: 'https://evil.example/' }, policy)).toBe(false);
+    expect(isTrustedSender({ ...good, frameUrl: 'file:///app/index.html' }, policy)).toBe(false);
+    expect(isTrustedSender({ ...good, frameUrl: 'llava-desk://evil/index.html' }, policy)).toBe(
+      false,
+    );
+  });
+
+  it('trusts the dev server only when one is configured', () => {
+    const dev = { ...good, frameUrl: 'http://localhost:5173/' };
+    expect(isTrustedSender(dev, policy)).toBe(false);
+    expect(isTrustedSender(dev, { ...policy, devServerUrl: 'http://localhost:5173' })).toBe(true);
+  });
+});
+
+describe('IPC payload check', () => {
+  it('validates params with the contract schemas', () => {
+    expect(validatePayload(METHOD_PARAMS['chats.get'], { id: 'abc' })).toEqual({
+      ok: true,
+      value: { id: 'abc' },
+    });
+    const bad = validatePayload(METHOD_PARAMS['chats.get'], { id: '../x' });
+    expect(bad).toMatchObject({
+      ok: false,
+      response: { ok: false, error: { code: 'INVALID_ARGUMENT' } },
+    });
+    if (!bad.ok && !bad.response.ok) expect(bad.response.error.message).toMatch(/^id: /);
+    expect(validatePayload(METHOD_PARAMS['chats.get'], { id: 'abc', extra: 1 }).ok).toBe(false);
+  });
+});
+
+describe('guarded API call', () => {
+  const calls: Array<[string, unknown]> = [];
+  const dispatch = async (method: string, params: unknown): Promise<ApiResponse> => {
+    calls.push([method, params]);
+    return { ok: true, value: 'done' };
+  };
+
+  it('reaches the core only with a trusted sender, a known method and valid params', async () => {
+    calls.length = 0;
+    const ok = await guardedCall(
+      { method: 'chats.get', params: { id: 'c1' }, sender: good },
+      policy,
+      schemas,
+      dispatch,
+    );
+    expect(ok).toEqual({ ok: true, value: 'done' });
+    const send = { conversationId: 'c1', text: 'hi' };
+    await guardedCall(
+      { method: 'chats.send', params: send, sender: good },
+      policy,
+      schemas,
+      dispatch,
+    );
+    // Defaults of the schema are applied before the core sees the params.
+    expect(calls[1]).toEqual(['chats.send', { ...send, images: [] }]);
+
+    const untrusted = await guardedCall(
+      { method: 'chats.get', params: { id: 'c1' }, sender: { ...good, isMainFrame: false } },
+      policy,
+      schemas,
+      dispatch,
+    );
+    expect(untrusted).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    const unknown = await guardedCall(
+      { method: 'toString', params: {}, sender: good },
+      policy,
+      schemas,
+      dispatch,
+    );
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    const invalid = await guardedCall(
+      { method: 'images.add', params: { name: 'x', data: 'not bytes' }, sender: good },
+      policy,
+      schemas,
+      dispatch,
+    );
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('turns a throwing core into an error envelope', async () => {
+    const thrown = await guardedCall(
+      { method: 'app.info', params: {}, sender: good },
+      policy,
+      schemas,
+      async () => {
+        throw new Error('boom');
+      },
+    );
+    expect(thrown).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'boom' } });
+  });
+});
