@@ -26,6 +26,8 @@ export default defineConfig({
     plugins: [svelte({ configFile: resolve('svelte.config.js') })],
     build: {
       outDir: 'out/renderer',
+      // electron-vite leaves bundles unminified; the renderer is also served to browsers.
+      minify: true,
       rollupOptions: { input: { index: resolve('src-renderer/index.html') } },
     },
   },
