@@ -7,6 +7,7 @@
 #include "common.h"
 #include "context.h"
 #include "generate.h"
+#include "generate_batch.h"
 #include "ggml-backend.h"
 #include "imaging_bench.h"
 #include "llama.h"
@@ -93,6 +94,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
     Mtmd::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, &LoadModelChecked, "loadModel"));
     exports.Set("generate", Napi::Function::New(env, &Generate, "generate"));
+    RegisterGenerateBatch(env, exports);
     RegisterImagingBench(env, exports);
     exports.Set("getBackendInfo", Napi::Function::New(env, &GetBackendInfo, "getBackendInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, &SetLogLevel, "setLogLevel"));

@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import { makeLlavaPair } from '../test-model/llava-pair.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,7 +57,9 @@ export async function writeReport(name: string, markdown: string): Promise<void>
       ? doc.slice(0, from) + block + doc.slice(to + end.length)
       : `${doc.trimEnd()}\n\n${block}\n`;
   await mkdir(join(ROOT, 'docs'), { recursive: true });
-  await writeFile(path, doc);
+  // Formatted as `npm run lint` checks it.
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  await writeFile(path, await prettier.format(doc, { ...options, filepath: path }));
 }
 
 export function ratio(ours: number, theirs: number): string {

@@ -5,7 +5,7 @@ import type { EngineMethods } from './engine-methods.js';
 import { forkLauncher } from './process/fork-launcher.js';
 import { SupervisedWorker, type SupervisionOptions } from './process/supervised-worker.js';
 import type { WorkerExit, WorkerLauncher } from './process/worker-channel.js';
-import type { CompletionRequest } from './vision-engine.js';
+import type { CompletionRequest, ManyCallbacks, ManyOutcome } from './vision-engine.js';
 
 /**
  * The engine as the rest of the app uses it: a supervised child process. After a crash the next
@@ -45,6 +45,23 @@ export class EngineClient {
       ...(callbacks.onToken ? { onEvent: callbacks.onToken } : {}),
       ...(callbacks.signal ? { signal: callbacks.signal } : {}),
     });
+  }
+
+  /** VisionEngine.completeMany in the engine process. */
+  async completeMany(
+    requests: CompletionRequest[],
+    callbacks: ManyCallbacks = {},
+  ): Promise<ManyOutcome[]> {
+    await this.#reloadAfterRestart();
+    const onToken = callbacks.onToken;
+    return this.#worker.call(
+      'completeMany',
+      { requests },
+      {
+        ...(onToken ? { onEvent: ({ index, ...event }) => onToken(index, event) } : {}),
+        ...(callbacks.signal ? { signal: callbacks.signal } : {}),
+      },
+    );
   }
 
   async closeSession(sessionId: string): Promise<void> {

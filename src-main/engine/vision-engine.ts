@@ -6,7 +6,8 @@ import type {
   SamplingOptions,
   TokenEvent,
 } from '../api/engine.js';
-import { LlavaDeskError } from '../common/errors.js';
+import type { SerializedError } from '../api/errors.js';
+import { LlavaDeskError, serializeError } from '../common/errors.js';
 import {
   appendToKvState,
   countOccurrences,
@@ -16,6 +17,7 @@ import {
   stripImageKeys,
   truncateKvState,
   type ContinuationPlan,
+  type KvCheckpoint,
   type KvState,
 } from './kv-plan.js';
 import {
@@ -32,7 +34,9 @@ import {
 import type { PromptConversation, PromptTemplate } from './prompt/conversation.js';
 import { jinjaTemplate } from './prompt/jinja-template.js';
 import { LLAVA_V1_SYSTEM, vicunaV1 } from './prompt/vicuna-v1.js';
-import { SequencePool } from './sequence-pool.js';
+import { planModelFit } from '../models/fit/plan-model-fit.js';
+import { validatePair } from '../models/pairing.js';
+import { SequencePool, type SequenceSlot } from './sequence-pool.js';
 import { SerialQueue } from './serial-queue.js';
 
 /** What the engine is asked to continue: a whole conversation (KV reuse is its business). */
@@ -52,7 +56,15 @@ export interface CompletionCallbacks {
   signal?: AbortSignal;
 }
 
-const DEFAULT_CONTEXT = 4096;
+/** Callbacks of completeMany(): `index` is the request's place in the call. */
+export interface ManyCallbacks {
+  onToken?: (index: number, event: TokenEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** One request's outcome in completeMany(): a failure of one request does not fail the others. */
+export type ManyOutcome = { ok: true; result: AskResult } | { ok: false; error: SerializedError };
+
 const DEFAULT_MAX_TOKENS = 512;
 
 /**
@@ -89,23 +101,26 @@ export class VisionEngine {
   }
 
   static async load(options: EngineLoadOptions): Promise<VisionEngine> {
+    // Typed errors for missing, truncated, mismatched or outdated files before llama.cpp sees them.
+    await validatePair(options.modelPath, options.mmprojPath);
     const bridge = await loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' });
     const threads = options.threads ?? Math.max(1, bridge.llama.cpuMathCores);
-    const gpuLayers =
-      bridge.llama.gpu === false
-        ? 0
-        : options.gpuLayers === 'auto' || !options.gpuLayers
-          ? 999
-          : options.gpuLayers;
+    // GgufInsights sizes what 'auto' leaves open for this machine's RAM and VRAM.
+    const fit = await planModelFit({
+      modelPath: options.modelPath,
+      mmprojPath: options.mmprojPath,
+      gpuLayers: options.gpuLayers ?? 'auto',
+      contextSize: options.contextSize ?? 'auto',
+      llama: bridge.llama,
+    });
+    const gpuLayers = bridge.llama.gpu === false ? 0 : fit.gpuLayers;
     const model = await bridge.addon.loadModel(options.modelPath, { nGpuLayers: gpuLayers });
     const modelInfo = model.getInfo();
     let context: NativeContext | undefined;
     try {
       const parallel = Math.max(1, options.parallel ?? 1);
       const perSequence =
-        options.contextSize === undefined || options.contextSize === 'auto'
-          ? Math.min(modelInfo.nCtxTrain || DEFAULT_CONTEXT, DEFAULT_CONTEXT)
-          : options.contextSize;
+        typeof options.contextSize === 'number' ? options.contextSize : fit.contextSize;
       context = await bridge.addon.createContext(model, {
         nCtx: perSequence * parallel,
         nSeqMax: parallel,
@@ -169,6 +184,32 @@ export class VisionEngine {
     return this.#queue.run(() => this.#complete(request, callbacks), callbacks.signal);
   }
 
+  /**
+   * Answers several independent requests (distinct sessions, at most `info.parallel`) at once:
+   * their prompts are evaluated one after another, each starting from the longest prefix any
+   * sequence holds (the text before the first image is its own checkpoint, so a shared system
+   * prompt and question head are evaluated once and copied), then all are generated together,
+   * one llama_decode per step. The sequences keep their prompts, not the answers.
+   */
+  completeMany(
+    requests: readonly CompletionRequest[],
+    callbacks: ManyCallbacks = {},
+  ): Promise<ManyOutcome[]> {
+    if (this.#disposed) {
+      return Promise.reject(new LlavaDeskError('ENGINE_NOT_LOADED', 'The engine was unloaded.'));
+    }
+    const sessions = new Set(requests.map((r) => r.sessionId));
+    if (requests.length > this.info.parallel || sessions.size !== requests.length) {
+      return Promise.reject(
+        new LlavaDeskError(
+          'INVALID_ARGUMENT',
+          `completeMany takes at most ${this.info.parallel} requests with distinct sessions.`,
+        ),
+      );
+    }
+    return this.#queue.run(() => this.#completeMany(requests, callbacks), callbacks.signal);
+  }
+
   /** Frees the session's sequence (its KV cache). */
   closeSession(sessionId: string): Promise<void> {
     return this.#queue.run(async () => {
@@ -193,30 +234,7 @@ export class VisionEngine {
   async #complete(request: CompletionRequest, callbacks: CompletionCallbacks): Promise<AskResult> {
     const started = performance.now();
     const marker = this.info.imageMarker;
-    const plainPrompt = this.#render(request);
-    const markers = countOccurrences(plainPrompt, marker);
-    if (markers !== request.images.length) {
-      throw new LlavaDeskError(
-        'INVALID_ARGUMENT',
-        `The prompt has ${markers} image place(s) but ${request.images.length} image(s) were given.`,
-      );
-    }
-    const imageIds = request.images.map((image) => image.id);
-    const rendered = keyImageMarkers(plainPrompt, marker, imageIds);
-
-    const { slot, donor } = this.#pool.acquire(request.sessionId, rendered);
-    if (donor) {
-      // Start from another sequence's cache: its cells are shared, not recomputed.
-      const shared = planContinuation(donor.kv, rendered).keep;
-      this.#context.kvRemove(slot.seqId, 0, -1);
-      this.#context.kvCopy(donor.seqId, slot.seqId, 0, shared.nPast);
-      slot.kv = truncateKvState(donor.kv, shared);
-    }
-    const plan = planContinuation(slot.kv, rendered);
-    if (plan.keep.nPast < this.#context.kvPosMax(slot.seqId) + 1) {
-      this.#context.kvRemove(slot.seqId, plan.keep.nPast, -1);
-    }
-    slot.kv = truncateKvState(slot.kv, plan.keep);
+    const { rendered, slot, plan } = this.#prepareSequence(request);
 
     const skipImages = countOccurrences(rendered.slice(0, plan.keep.textLength), marker);
     const bitmaps = request.images.slice(skipImages).map((image) => this.#bitmap(image));
@@ -279,6 +297,162 @@ export class VisionEngine {
         totalMs: finished - started,
       },
     };
+  }
+
+  async #completeMany(
+    requests: readonly CompletionRequest[],
+    callbacks: ManyCallbacks,
+  ): Promise<ManyOutcome[]> {
+    const signal = callbacks.signal;
+    const onAbort = (): void => this.#context.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const outcomes: ManyOutcome[] = requests.map(() => ({
+      ok: false,
+      error: { code: 'ABORTED', message: 'Stopped before it started.' },
+    }));
+    const ready: EvaluatedRequest[] = [];
+    try {
+      for (const [index, request] of requests.entries()) {
+        if (signal?.aborted) break;
+        try {
+          ready.push(await this.#evaluateForMany(index, request));
+        } catch (error) {
+          outcomes[index] = { ok: false, error: serializeError(error) };
+          if (signal?.aborted) break;
+        }
+      }
+      if (ready.length === 0 || signal?.aborted) return outcomes;
+      const generated = await this.#bridge.addon.generateMany(
+        this.#context,
+        ready.map((r) => ({
+          seqId: r.seqId,
+          nPast: r.nPast,
+          logits: r.logits,
+          options: nativeSampling(requests[r.index]?.sampling ?? {}),
+        })),
+        callbacks.onToken
+          ? (events) => {
+              for (const e of events) {
+                const r = ready[e.index];
+                if (r) callbacks.onToken?.(r.index, { token: e.token, text: e.text });
+              }
+            }
+          : undefined,
+      );
+      const finished = performance.now();
+      for (const [i, r] of ready.entries()) {
+        const g = generated[i];
+        if (!g) continue;
+        outcomes[r.index] = { ok: true, result: manyResult(r, g, finished) };
+      }
+      return outcomes;
+    } catch (error) {
+      for (const r of ready) outcomes[r.index] = { ok: false, error: serializeError(error) };
+      return outcomes;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // Batch sequences keep only the text before the image (the next prompt shares it): fewer
+      // cells in use keep every later decode's attention short.
+      for (const r of ready) {
+        this.#context.kvRemove(r.seqId, r.head.nPast, -1);
+        r.slot.kv = truncateKvState(r.slot.kv, r.head);
+      }
+    }
+  }
+
+  /** Evaluates one completeMany() prompt into its session's sequence and saves its logits. */
+  async #evaluateForMany(index: number, request: CompletionRequest): Promise<EvaluatedRequest> {
+    const started = performance.now();
+    const marker = this.info.imageMarker;
+    const { rendered, slot, plan } = this.#prepareSequence(request);
+    let keep = plan.keep;
+    let remainder = plan.remainder;
+    const firstImage = remainder.indexOf(marker);
+    if (firstImage > 0) {
+      // The text before the first image becomes a checkpoint other sequences can copy.
+      const head = remainder.slice(0, firstImage);
+      const ev = await this.#mtmd.evalPrompt(
+        this.#context,
+        slot.seqId,
+        keep.nPast,
+        stripImageKeys(head),
+        [],
+        { addSpecial: keep.nPast === 0, parseSpecial: true, logitsLast: false },
+      );
+      slot.kv = appendToKvState(slot.kv, head, ev.nPast);
+      keep = { textLength: keep.textLength + head.length, nPast: ev.nPast };
+      remainder = remainder.slice(firstImage);
+    }
+    const skipImages = countOccurrences(rendered.slice(0, keep.textLength), marker);
+    const bitmaps = request.images.slice(skipImages).map((image) => this.#bitmap(image));
+    try {
+      const evaluated = await this.#mtmd.evalPrompt(
+        this.#context,
+        slot.seqId,
+        keep.nPast,
+        stripImageKeys(remainder),
+        bitmaps,
+        { addSpecial: keep.nPast === 0, parseSpecial: true },
+      );
+      slot.kv = appendEvaluation(slot.kv, { keep, remainder }, evaluated, marker);
+      if (!evaluated.logitsReady) {
+        throw new LlavaDeskError('INVALID_ARGUMENT', 'A prompt must end in text to be answered.');
+      }
+      return {
+        index,
+        slot,
+        head: keep,
+        seqId: slot.seqId,
+        nPast: evaluated.nPast,
+        logits: this.#bridge.addon.readLogits(this.#context),
+        evaluated,
+        reusedTokens: plan.keep.nPast,
+        promptTokens: evaluated.nPast - plan.keep.nPast,
+        started,
+        promptDone: performance.now(),
+      };
+    } finally {
+      for (const bitmap of bitmaps) bitmap.dispose();
+    }
+  }
+
+  /**
+   * Renders the request with its images keyed, gives its session a sequence (starting from the
+   * longest prefix any sequence holds, copied rather than recomputed) and cuts that sequence's
+   * cache where the new prompt stops sharing it.
+   */
+  #prepareSequence(request: CompletionRequest): {
+    rendered: string;
+    slot: SequenceSlot;
+    plan: ContinuationPlan;
+  } {
+    const marker = this.info.imageMarker;
+    const plainPrompt = this.#render(request);
+    const markers = countOccurrences(plainPrompt, marker);
+    if (markers !== request.images.length) {
+      throw new LlavaDeskError(
+        'INVALID_ARGUMENT',
+        `The prompt has ${markers} image place(s) but ${request.images.length} image(s) were given.`,
+      );
+    }
+    const rendered = keyImageMarkers(
+      plainPrompt,
+      marker,
+      request.images.map((image) => image.id),
+    );
+    const { slot, donor } = this.#pool.acquire(request.sessionId, rendered);
+    if (donor) {
+      const shared = planContinuation(donor.kv, rendered).keep;
+      this.#context.kvRemove(slot.seqId, 0, -1);
+      this.#context.kvCopy(donor.seqId, slot.seqId, 0, shared.nPast);
+      slot.kv = truncateKvState(donor.kv, shared);
+    }
+    const plan = planContinuation(slot.kv, rendered);
+    if (plan.keep.nPast < this.#context.kvPosMax(slot.seqId) + 1) {
+      this.#context.kvRemove(slot.seqId, plan.keep.nPast, -1);
+    }
+    slot.kv = truncateKvState(slot.kv, plan.keep);
+    return { rendered, slot, plan };
   }
 
   #render(request: CompletionRequest): string {
@@ -390,6 +564,43 @@ function appendEvaluation(
     plan.remainder.slice(next.text.length - kv.text.length),
     evaluated.nPast,
   );
+}
+
+/** A completeMany() request whose prompt is in its sequence, waiting for generation. */
+interface EvaluatedRequest {
+  index: number;
+  slot: SequenceSlot;
+  /** Where the text before the first image ends in the sequence. */
+  head: KvCheckpoint;
+  seqId: number;
+  nPast: number;
+  logits: Float32Array;
+  evaluated: NativeEvalPromptResult;
+  reusedTokens: number;
+  promptTokens: number;
+  started: number;
+  promptDone: number;
+}
+
+function manyResult(r: EvaluatedRequest, g: NativeGenerateResult, finished: number): AskResult {
+  const promptMs = r.promptDone - r.started;
+  return {
+    text: g.text.trimStart(),
+    tokens: g.tokens,
+    stopReason: g.stopReason === 'callbackError' ? 'aborted' : g.stopReason,
+    stats: {
+      imageEncodeMs: r.evaluated.encodeMs,
+      imageTokens: r.evaluated.imageTokens,
+      cachedImages: r.evaluated.cachedImages,
+      promptTokens: r.promptTokens,
+      promptMs,
+      reusedTokens: r.reusedTokens,
+      generatedTokens: g.tokens.length,
+      tokensPerSecond: g.tokensPerSecond,
+      timeToFirstTokenMs: g.tokens.length > 0 ? promptMs + g.firstTokenMs : 0,
+      totalMs: finished - r.started,
+    },
+  };
 }
 
 function nativeSampling(sampling: SamplingOptions): NativeGenerateOptions {

@@ -29,6 +29,11 @@ serveRpc<EngineMethods>(processPort(), {
   load: async (options) => (await load(options)).info,
   complete: (request, { emit, signal }) =>
     loaded().complete(request, { onToken: (event) => emit(event), signal }),
+  completeMany: ({ requests }, { emit, signal }) =>
+    loaded().completeMany(requests, {
+      onToken: (index, event) => emit({ index, ...event }),
+      signal,
+    }),
   closeSession: async ({ sessionId }) => {
     await engine?.closeSession(sessionId);
     return null;

@@ -36,7 +36,8 @@ export function pairProblem(
       code: 'MMPROJ_OUTDATED',
       message:
         `${mmproj.path} is an old (2023) projector without clip.projector_type; current runtimes ` +
-        'reject it. A repaired copy can be written.',
+        'reject it. Install a repaired copy (the key added, nothing else changed) with ' +
+        '`llava-desk models import <model.gguf> --mmproj <this file>`.',
     };
   }
   return undefined;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
 import { ChatSession } from '../../src-main/engine/chat-session.js';
 import { EngineClient } from '../../src-main/engine/engine-client.js';
+import { rewriteGgufHeader } from '../../src-main/models/gguf/rewrite-header.js';
 import { VisionEngine } from '../../src-main/engine/vision-engine.js';
 import { cliAnswer, runMtmdCli } from '../support/mtmd-cli.js';
 import { makeTestImage, type TestImage } from '../support/tiny-images.js';
@@ -283,12 +284,16 @@ describe('bad model input', () => {
     const truncated = join(dir, 'truncated.gguf');
     await copyFile(pair.modelPath, truncated);
     await truncate(truncated, 4096);
+    const outdated = join(dir, 'outdated-mmproj.gguf');
+    await rewriteGgufHeader(pair.mmprojPath, outdated, { remove: ['clip.projector_type'] });
     const cases: Array<[string, string, string]> = [
-      [join(dir, 'missing.gguf'), pair.mmprojPath, 'MODEL_LOAD_FAILED'],
-      [notGguf, pair.mmprojPath, 'MODEL_LOAD_FAILED'],
-      [truncated, pair.mmprojPath, 'MODEL_LOAD_FAILED'],
-      [pair.modelPath, join(dir, 'missing-mmproj.gguf'), 'MMPROJ_LOAD_FAILED'],
-      [pair.modelPath, pair.modelPath, 'MMPROJ_LOAD_FAILED'],
+      [join(dir, 'missing.gguf'), pair.mmprojPath, 'MODEL_FILE_MISSING'],
+      [notGguf, pair.mmprojPath, 'NOT_GGUF'],
+      [truncated, pair.mmprojPath, 'GGUF_TRUNCATED'],
+      [pair.modelPath, join(dir, 'missing-mmproj.gguf'), 'MODEL_FILE_MISSING'],
+      [pair.modelPath, pair.modelPath, 'MMPROJ_MISSING'],
+      [pair.mmprojPath, pair.mmprojPath, 'MODEL_SOURCE_INVALID'],
+      [pair.modelPath, outdated, 'MMPROJ_OUTDATED'],
     ];
     for (const [modelPath, mmprojPath, code] of cases) {
       await expect(
@@ -312,7 +317,15 @@ describe('bad model input', () => {
         threads: THREADS,
         contextSize: 256,
       }),
-    ).rejects.toMatchObject({ code: 'MMPROJ_LOAD_FAILED' });
+    ).rejects.toMatchObject({ code: 'MMPROJ_WIDTH_MISMATCH' });
+  });
+
+  it('names the fix for a 2023 mmproj without clip.projector_type', async () => {
+    const outdated = join(dir, 'outdated-2.gguf');
+    await rewriteGgufHeader(pair.mmprojPath, outdated, { remove: ['clip.projector_type'] });
+    await expect(
+      VisionEngine.load({ modelPath: pair.modelPath, mmprojPath: outdated, threads: THREADS }),
+    ).rejects.toThrow(/models import .*--mmproj/);
   });
 });
 

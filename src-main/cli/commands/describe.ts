@@ -1,7 +1,69 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { isErrorCode } from '../../api/errors.js';
+import {
+  DEFAULT_PARALLEL,
+  isPresetName,
+  openEngineJob,
+  OUTPUT_FORMATS,
+  PRESET_NAMES,
+  ProgressTracker,
+  scanFolder,
+  type BatchEvent,
+  type JobOptions,
+  type JobSummary,
+  type OutputFormat,
+  type PresetName,
+} from '../../batch/index.js';
+import { resolveDataDir } from '../../common/data-dir.js';
+import { LlavaDeskError, serializeError } from '../../common/errors.js';
+import type { Detail } from '../../imaging/index.js';
+import { validatePair } from '../../models/pairing.js';
 import { dataDirOption } from '../data-dir-option.js';
-import type { CommandContext } from '../io.js';
-import { notImplemented } from '../not-implemented.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { exitForErrorCode } from '../exit-for-error.js';
+import type { CliIo, CommandContext } from '../io.js';
+import { resolveModelPair } from '../resolve-model.js';
+
+interface DescribeOptions {
+  model?: string;
+  mmproj?: string;
+  recursive?: boolean;
+  prompt?: string;
+  preset?: string;
+  short?: boolean;
+  detail: Detail;
+  ext?: string;
+  out: string;
+  skipExisting?: boolean;
+  overwrite?: boolean;
+  parallel: number;
+  maxTokens?: number;
+  temperature: number;
+  seed?: number;
+  threads?: number;
+  contextSize?: number;
+  json?: boolean;
+  dataDir?: string;
+}
+
+const integer = (name: string, min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new InvalidArgumentError(`${name} is a whole number ≥ ${min}`);
+  }
+  return n;
+};
+
+function temperature(value: string): number {
+  const t = Number(value);
+  if (!Number.isFinite(t) || t < 0 || t > 5) throw new InvalidArgumentError('a number from 0 to 5');
+  return t;
+}
+
+function detail(value: string): Detail {
+  if (value !== 'standard' && value !== 'high') throw new InvalidArgumentError('standard or high');
+  return value;
+}
 
 export function registerDescribe(program: Command, ctx: CommandContext): void {
   program
@@ -11,13 +73,173 @@ export function registerDescribe(program: Command, ctx: CommandContext): void {
     .option('--mmproj <gguf>', 'the vision projector (mmproj) GGUF file')
     .option('--recursive', 'include sub-folders')
     .option('--prompt <text>', 'the prompt for every image')
-    .option('--preset <name>', 'caption | detailed | keywords | alt-text')
-    .option('--out <formats>', 'comma-separated outputs: txt,jsonl,csv,xmp', 'txt')
-    .option('--skip-existing', 'keep descriptions that already exist')
-    .option('--overwrite', 'redo every image')
-    .option('--parallel <n>', 'images in flight at once')
-    .option('--max-tokens <n>', 'maximum tokens per description')
-    .option('--json', 'print JSON lines instead of a progress bar')
+    .option('--preset <name>', `${PRESET_NAMES.join(' | ')} (default: detailed)`)
+    .option('--short', 'ask for a single word or phrase')
+    .option('--detail <level>', 'standard | high (AnyRes tiles)', detail, 'standard')
+    .option('--ext <list>', 'comma-separated image extensions (default: common photo formats)')
+    .option('--out <formats>', `comma-separated outputs: ${OUTPUT_FORMATS.join(',')}`, 'txt')
+    .option('--skip-existing', 'keep sidecars this job did not write and skip their images')
+    .option('--overwrite', 'describe every image again and replace every output')
+    .option(
+      '--parallel <n>',
+      'images in flight at once',
+      integer('--parallel', 1),
+      DEFAULT_PARALLEL,
+    )
+    .option('--max-tokens <n>', 'maximum tokens per description', integer('--max-tokens', 1))
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', temperature, 0)
+    .option('--seed <s>', 'sampling seed', integer('--seed', 0))
+    .option('--threads <n>', 'CPU threads', integer('--threads', 1))
+    .option(
+      '--context-size <n>',
+      'tokens per sequence (default: auto)',
+      integer('--context-size', 64),
+    )
+    .option('--json', 'print one JSON object per event instead of a progress bar')
     .addOption(dataDirOption())
-    .action(() => notImplemented(ctx, 'describe'));
+    .action(async (folder: string, options: DescribeOptions) => {
+      try {
+        const summary = await runDescribe(folder, options, ctx.io);
+        ctx.setExit(exitFor(summary));
+      } catch (error) {
+        const { code, message } = serializeError(error);
+        if (options.json) ctx.io.out(`${JSON.stringify({ type: 'error', code, message })}\n`);
+        else ctx.io.err(`llava-desk describe: ${message}\n`);
+        const usage = code === 'FOLDER_NOT_FOUND';
+        ctx.setExit(usage ? EXIT.usage : isErrorCode(code) ? exitForErrorCode(code) : EXIT.failure);
+      }
+    });
+}
+
+function exitFor(summary: JobSummary): ExitCode {
+  if (summary.failed.length > 0) return EXIT.partial;
+  return summary.cancelled ? EXIT.failure : EXIT.ok;
+}
+
+function jobOptions(folder: string, o: DescribeOptions): JobOptions {
+  const usage = (message: string): never => {
+    throw new LlavaDeskError('USAGE', message);
+  };
+  if (o.prompt !== undefined && o.preset !== undefined)
+    usage('Give --prompt or --preset, not both.');
+  if (o.skipExisting && o.overwrite) usage('Give --skip-existing or --overwrite, not both.');
+  if (o.prompt !== undefined && o.prompt.trim() === '') usage('--prompt is empty.');
+  let preset: PresetName | undefined;
+  if (o.preset !== undefined) {
+    if (!isPresetName(o.preset)) usage(`--preset is one of ${PRESET_NAMES.join(', ')}.`);
+    preset = o.preset as PresetName;
+  }
+  const outputs = o.out.split(',').map((s) => s.trim().toLowerCase());
+  const unknown = outputs.filter((f) => !(OUTPUT_FORMATS as readonly string[]).includes(f));
+  if (unknown.length > 0 || outputs.length === 0) {
+    usage(`--out takes ${OUTPUT_FORMATS.join(', ')} (got ${unknown.join(', ') || 'nothing'}).`);
+  }
+  const extensions = o.ext
+    ?.split(',')
+    .map((e) => e.trim().replace(/^\./, '').toLowerCase())
+    .filter((e) => e !== '');
+  return {
+    folder,
+    recursive: o.recursive === true,
+    ...(extensions && extensions.length > 0 ? { extensions } : {}),
+    ...(o.prompt !== undefined ? { prompt: o.prompt } : {}),
+    ...(preset ? { preset } : {}),
+    short: o.short === true,
+    detail: o.detail,
+    outputs: [...new Set(outputs)] as OutputFormat[],
+    existing: o.overwrite ? 'overwrite' : o.skipExisting ? 'skip' : 'ask',
+    ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
+    temperature: o.temperature,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+  };
+}
+
+async function runDescribe(folder: string, o: DescribeOptions, io: CliIo): Promise<JobSummary> {
+  const options = jobOptions(folder, o);
+  await scanFolder(folder, { recursive: false }); // a wrong folder is told before the model loads
+  const dataDir = resolveDataDir(o.dataDir);
+  const pair = await resolveModelPair(o, dataDir);
+  await validatePair(pair.modelPath, pair.mmprojPath);
+  const { job, close } = await openEngineJob(options, {
+    ...pair,
+    dataDir,
+    parallel: o.parallel,
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    ...(o.contextSize !== undefined ? { contextSize: o.contextSize } : {}),
+  });
+  const report = o.json ? jsonReporter(io) : io.isTty ? barReporter(io) : lineReporter(io);
+  job.on(report);
+  // Ctrl-C stops cleanly: what is done is saved, and the next run continues from there.
+  const onSigint = (): void => job.cancel();
+  process.once('SIGINT', onSigint);
+  try {
+    const summary = await job.run();
+    if (!o.json) printSummary(io, summary);
+    return summary;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    close();
+  }
+}
+
+function jsonReporter(io: CliIo): (event: BatchEvent) => void {
+  return (event) => {
+    if (event.type === 'started') {
+      io.out(`${JSON.stringify({ type: event.type, path: event.path })}\n`);
+      return;
+    }
+    io.out(`${JSON.stringify(event)}\n`);
+  };
+}
+
+function lineReporter(io: CliIo): (event: BatchEvent) => void {
+  return (event) => {
+    if (event.type === 'queued') io.out(`${event.total} image(s) in ${event.jobId}\n`);
+    else if (event.type === 'done') io.out(`described ${event.path}\n`);
+    else if (event.type === 'skipped') io.out(`skipped ${event.path} (${event.reason})\n`);
+    else if (event.type === 'failed') io.out(`FAILED ${event.path}: ${event.message}\n`);
+  };
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
+  return m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+function barReporter(io: CliIo): (event: BatchEvent) => void {
+  const tracker = new ProgressTracker();
+  let lastDraw = 0;
+  let current = '';
+  return (event) => {
+    tracker.update(event);
+    if (event.type === 'started') current = event.path;
+    if (event.type === 'failed') io.out(`\r\x1b[2KFAILED ${event.path}: ${event.message}\n`);
+    const now = performance.now();
+    if (event.type === 'tokens' && now - lastDraw < 100) return;
+    lastDraw = now;
+    const p = tracker.snapshot();
+    const finished = p.total - p.remaining;
+    const width = 24;
+    const filled = p.total > 0 ? Math.round((finished / p.total) * width) : 0;
+    const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+    const rate = p.perMinute > 0 ? `${p.perMinute.toFixed(1)}/min` : '-/min';
+    const eta = p.etaMs !== undefined ? `ETA ${formatDuration(p.etaMs)}` : 'ETA -';
+    const name = current.length > 30 ? `…${current.slice(-29)}` : current;
+    io.out(`\r\x1b[2K[${bar}] ${finished}/${p.total}  ${rate}  ${eta}  ${name}`);
+    if (event.type === 'finished') io.out('\n');
+  };
+}
+
+function printSummary(io: CliIo, s: JobSummary): void {
+  const files = [s.files.jsonl, s.files.csv].filter((f) => f !== undefined).join(', ');
+  io.err(
+    `${s.described} described, ${s.skipped} skipped, ${s.failed.length} failed` +
+      ` of ${s.total} in ${formatDuration(s.ms)}${files ? ` (${files})` : ''}\n`,
+  );
+  if (s.cancelled) io.err('Stopped: run the same command again to continue.\n');
+  for (const f of s.failed) io.err(`  ${f.path}: ${f.code}: ${f.message}\n`);
 }

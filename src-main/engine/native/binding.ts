@@ -281,6 +281,27 @@ export interface NativeGenerateResult {
  */
 export type NativeTokenCallback = (token: number, text: string) => void;
 
+/** One sequence of a generateMany() call. */
+export interface NativeGenerateManyRequest {
+  readonly seqId: number;
+  /** Position after the sequence's prompt. */
+  readonly nPast: number;
+  /** What readLogits() returned right after this sequence's prompt was evaluated. */
+  readonly logits: Float32Array;
+  readonly options?: NativeGenerateOptions;
+}
+
+/** A step's tokens: `index` is the request's place in the generateMany() call. */
+export interface NativeBatchTokenEvent {
+  readonly index: number;
+  /** -1 for a final flush of an incomplete UTF-8 tail. */
+  readonly token: number;
+  readonly text: string;
+}
+
+/** Called once per decode step with every token that step produced. Throwing aborts all. */
+export type NativeBatchTokenCallback = (events: readonly NativeBatchTokenEvent[]) => void;
+
 export interface NativeBackendDevice {
   readonly name: string;
   readonly description: string;
@@ -313,6 +334,17 @@ export interface NativeAddon {
     options?: NativeGenerateOptions,
     onToken?: NativeTokenCallback,
   ): Promise<NativeGenerateResult>;
+  /**
+   * Generates for several sequences at once: each step decodes one token of every running
+   * sequence in one llama_decode. Results are in request order; context.abort() stops all.
+   */
+  generateMany(
+    context: NativeContext,
+    requests: readonly NativeGenerateManyRequest[],
+    onTokens?: NativeBatchTokenCallback,
+  ): Promise<NativeGenerateResult[]>;
+  /** Copy of the last token's logits from the last evaluation (throws NO_LOGITS when none). */
+  readLogits(context: NativeContext): Float32Array;
   getBackendInfo(): NativeBackendInfo;
   /** Verbosity of mtmd/clip logs on stderr. Default 'error'. */
   setLogLevel(level: NativeLogLevel): void;

@@ -1,0 +1,523 @@
+// generateMany(context, requests, onTokens?) -> Promise<GenerateResult[]>
+// readLogits(context) -> Float32Array
+//
+// Parallel decoding: every step puts one token of each still-running sequence into ONE llama_batch
+// and decodes it with one llama_decode, so N sequences cost about one memory pass over the weights
+// per step instead of N. Each request carries the logits its prompt evaluation left (readLogits()
+// right after that sequence's evalPrompt), because the next evaluation on the context overwrites
+// them. Tokens of a step reach JS in one onTokens call; the worker waits until it has run (as
+// generate() does), so an abort from the callback takes effect before the next step. The promise
+// settles only after every queued callback has run.
+#include "generate_batch.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "context.h"
+#include "model.h"
+
+namespace lld {
+
+namespace {
+
+double NowMs() {
+    using namespace std::chrono;
+    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string TokenPiece(const llama_vocab * vocab, llama_token token) {
+    std::string out(32, '\0');
+    int32_t n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
+    if (n < 0) {
+        out.resize(static_cast<size_t>(-n));
+        n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
+    }
+    out.resize(n < 0 ? 0 : static_cast<size_t>(n));
+    return out;
+}
+
+// Length of the longest prefix of `s` that does not end inside an incomplete UTF-8 sequence.
+size_t Utf8CompleteLength(const std::string & s) {
+    const size_t n = s.size();
+    size_t back = 0;
+    while (back < 4 && back < n) {
+        const unsigned char c = static_cast<unsigned char>(s[n - 1 - back]);
+        if ((c & 0xC0) != 0x80) {
+            size_t need = 1;
+            if ((c & 0xE0) == 0xC0) {
+                need = 2;
+            } else if ((c & 0xF0) == 0xE0) {
+                need = 3;
+            } else if ((c & 0xF8) == 0xF0) {
+                need = 4;
+            }
+            return back + 1 < need ? n - 1 - back : n;
+        }
+        back++;
+    }
+    return n;
+}
+
+struct SeqOptions {
+    int32_t maxTokens = 256;
+    float temperature = 0.8f;
+    int32_t topK = 40;
+    float topP = 0.95f;
+    float minP = 0.05f;
+    float repeatPenalty = 1.0f;
+    int32_t repeatLastN = 64;
+    uint32_t seed = LLAMA_DEFAULT_SEED;
+    bool stopAtEog = true;
+};
+
+using SamplerPtr = std::unique_ptr<llama_sampler, decltype(&llama_sampler_free)>;
+
+// The same chain generate() builds, so one sequence samples as it would alone.
+SamplerPtr MakeSampler(const llama_vocab * vocab, const SeqOptions & o) {
+    llama_sampler_chain_params sp = llama_sampler_chain_default_params();
+    sp.no_perf = true;
+    SamplerPtr smpl(llama_sampler_chain_init(sp), &llama_sampler_free);
+    int32_t nSuppress = 0;
+    const llama_token * suppress = llama_vocab_get_suppress_tokens(vocab, &nSuppress);
+    if (nSuppress > 0 && suppress != nullptr) {
+        std::vector<llama_logit_bias> bias;
+        for (int32_t i = 0; i < nSuppress; i++) {
+            bias.push_back({suppress[i], -INFINITY});
+        }
+        llama_sampler_chain_add(smpl.get(), llama_sampler_init_logit_bias(llama_vocab_n_tokens(vocab),
+                                                                          static_cast<int32_t>(bias.size()), bias.data()));
+    }
+    if (o.repeatPenalty != 1.0f) {
+        llama_sampler_chain_add(smpl.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), o.repeatLastN,
+                                                                         o.repeatPenalty, 0.0f, 0.0f));
+    }
+    if (o.temperature <= 0.0f) {
+        llama_sampler_chain_add(smpl.get(), llama_sampler_init_greedy());
+        return smpl;
+    }
+    if (o.topK > 0) {
+        llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_k(o.topK));
+    }
+    if (o.topP < 1.0f) {
+        llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_p(o.topP, 1));
+    }
+    if (o.minP > 0.0f) {
+        llama_sampler_chain_add(smpl.get(), llama_sampler_init_min_p(o.minP, 1));
+    }
+    llama_sampler_chain_add(smpl.get(), llama_sampler_init_temp(o.temperature));
+    llama_sampler_chain_add(smpl.get(), llama_sampler_init_dist(o.seed));
+    return smpl;
+}
+
+// llama_sampler_sample() over saved logits instead of the context's current ones.
+llama_token SampleFromLogits(llama_sampler * smpl, const std::vector<float> & logits) {
+    std::vector<llama_token_data> cur(logits.size());
+    for (size_t i = 0; i < logits.size(); i++) {
+        cur[i] = llama_token_data{static_cast<llama_token>(i), logits[i], 0.0f};
+    }
+    llama_token_data_array arr{cur.data(), cur.size(), -1, false};
+    llama_sampler_apply(smpl, &arr);
+    if (arr.selected < 0 || static_cast<size_t>(arr.selected) >= arr.size) {
+        throw NativeError(code::kNative, "the sampler selected no token");
+    }
+    const llama_token tok = arr.data[arr.selected].id;
+    llama_sampler_accept(smpl, tok);
+    return tok;
+}
+
+struct SeqRun {
+    int32_t seqId = 0;
+    llama_pos nPast = 0;
+    SeqOptions opts;
+    std::vector<float> logits;
+    SamplerPtr smpl{nullptr, &llama_sampler_free};
+    std::vector<llama_token> tokens;
+    std::string text;
+    std::string pending;  // bytes of an incomplete UTF-8 sequence not yet streamed
+    std::string stopReason;
+    llama_token eogToken = LLAMA_TOKEN_NULL;
+    double firstTokenMs = 0;
+    double totalMs = 0;
+    bool active = true;
+    int32_t batchIndex = -1;
+};
+
+struct TokenOut {
+    uint32_t index;
+    llama_token id;
+    std::string text;
+};
+
+struct BatchState {
+    explicit BatchState(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+    Napi::Promise::Deferred deferred;
+    Napi::ObjectReference contextRef;
+    Context * context = nullptr;
+    bool workerDone = false;
+    bool tsfnDone = true;
+    bool settled = false;
+    bool failed = false;
+    std::string errCode;
+    std::string errMessage;
+    Napi::Reference<Napi::Value> callbackError;
+    std::mutex deliveredMutex;
+    std::condition_variable deliveredCv;
+    uint64_t delivered = 0;
+    std::vector<SeqRun> seqs;
+};
+
+Napi::Object SeqResult(Napi::Env env, const SeqRun & s) {
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array toks = Napi::Array::New(env, s.tokens.size());
+    for (size_t i = 0; i < s.tokens.size(); i++) {
+        toks.Set(static_cast<uint32_t>(i), Napi::Number::New(env, s.tokens[i]));
+    }
+    o.Set("tokens", toks);
+    o.Set("text", Napi::String::New(env, s.text));
+    o.Set("nPast", s.nPast);
+    o.Set("stopReason", s.stopReason);
+    o.Set("eogToken", s.eogToken == LLAMA_TOKEN_NULL ? env.Null() : Napi::Value(Napi::Number::New(env, s.eogToken)));
+    o.Set("firstTokenMs", s.firstTokenMs);
+    o.Set("totalMs", s.totalMs);
+    o.Set("tokensPerSecond", s.totalMs > 0 ? static_cast<double>(s.tokens.size()) * 1000.0 / s.totalMs : 0.0);
+    return o;
+}
+
+void Settle(Napi::Env env, const std::shared_ptr<BatchState> & st) {
+    if (st->settled || !st->workerDone || !st->tsfnDone) {
+        return;
+    }
+    st->settled = true;
+    Napi::HandleScope scope(env);
+    st->contextRef.Reset();
+    if (!st->callbackError.IsEmpty()) {
+        st->deferred.Reject(st->callbackError.Value());
+        st->callbackError.Reset();
+        return;
+    }
+    if (st->failed) {
+        st->deferred.Reject(MakeError(env, st->errCode, st->errMessage).Value());
+        return;
+    }
+    Napi::Array out = Napi::Array::New(env, st->seqs.size());
+    for (size_t i = 0; i < st->seqs.size(); i++) {
+        out.Set(static_cast<uint32_t>(i), SeqResult(env, st->seqs[i]));
+    }
+    st->deferred.Resolve(out);
+}
+
+class GenerateManyWorker : public Napi::AsyncWorker {
+  public:
+    GenerateManyWorker(Napi::Env env, std::shared_ptr<BatchState> st, Napi::ThreadSafeFunction tsfn, bool hasTsfn)
+        : Napi::AsyncWorker(env, "llava_desk.generateMany"), st_(std::move(st)), tsfn_(std::move(tsfn)), hasTsfn_(hasTsfn) {}
+
+    void Execute() override {
+        try {
+            Run();
+        } catch (const NativeError & e) {
+            st_->failed = true;
+            st_->errCode = e.errCode;
+            st_->errMessage = e.message;
+        } catch (const std::exception & e) {
+            st_->failed = true;
+            st_->errCode = code::kNative;
+            st_->errMessage = e.what();
+        }
+        if (hasTsfn_) {
+            tsfn_.Release();  // queued calls still run; the finalizer settles the promise
+        }
+    }
+
+    void OnOK() override {
+        st_->context->Release();
+        st_->workerDone = true;
+        Settle(Env(), st_);
+    }
+
+    void OnError(const Napi::Error &) override { OnOK(); }
+
+  private:
+    uint64_t emitted_ = 0;
+
+    bool Aborted() const { return st_->context->abortFlag.load(); }
+
+    void Emit(std::vector<TokenOut> && out) {
+        if (!hasTsfn_ || out.empty()) {
+            return;
+        }
+        auto * data = new std::vector<TokenOut>(std::move(out));
+        auto st = st_;
+        napi_status s = tsfn_.BlockingCall(data, [st](Napi::Env env, Napi::Function cb, std::vector<TokenOut> * d) {
+            std::unique_ptr<std::vector<TokenOut>> owned(d);
+            if (env != nullptr && !cb.IsEmpty() && st->callbackError.IsEmpty()) {
+                Napi::Array events = Napi::Array::New(env, owned->size());
+                for (size_t i = 0; i < owned->size(); i++) {
+                    const TokenOut & t = (*owned)[i];
+                    Napi::Object e = Napi::Object::New(env);
+                    e.Set("index", t.index);
+                    e.Set("token", t.id);
+                    e.Set("text", Napi::String::New(env, t.text));
+                    events.Set(static_cast<uint32_t>(i), e);
+                }
+                try {
+                    cb.Call({events});
+                } catch (const Napi::Error & e) {
+                    st->callbackError = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+                    st->context->abortFlag.store(true);
+                }
+            }
+            std::lock_guard<std::mutex> lock(st->deliveredMutex);
+            st->delivered += 1;
+            st->deliveredCv.notify_all();
+        });
+        if (s != napi_ok) {
+            delete data;
+            return;
+        }
+        emitted_ += 1;
+        std::unique_lock<std::mutex> lock(st_->deliveredMutex);
+        while (st_->delivered < emitted_ && !Aborted()) {  // bounded: never hang on a closing JS thread
+            st_->deliveredCv.wait_for(lock, std::chrono::milliseconds(50));
+        }
+    }
+
+    void Stop(SeqRun & s, const char * reason, double tStart) {
+        s.active = false;
+        s.stopReason = reason;
+        s.totalMs = NowMs() - tStart;
+    }
+
+    void Run() {
+        const double tStart = NowMs();
+        llama_context * lctx = st_->context->ctx;
+        const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(lctx));
+        const uint32_t nCtxSeq = llama_n_ctx_seq(lctx);
+        auto & seqs = st_->seqs;
+        for (SeqRun & s : seqs) {
+            s.smpl = MakeSampler(vocab, s.opts);
+        }
+        std::unique_ptr<llama_batch, void (*)(llama_batch *)> batch(new llama_batch(llama_batch_init(
+                                                                         static_cast<int32_t>(seqs.size()), 0, 1)),
+                                                                     [](llama_batch * b) {
+                                                                         llama_batch_free(*b);
+                                                                         delete b;
+                                                                     });
+        for (int32_t step = 0;; step++) {
+            if (Aborted()) {
+                for (SeqRun & s : seqs) {
+                    if (s.active) {
+                        Stop(s, "aborted", tStart);
+                    }
+                }
+                break;
+            }
+            std::vector<TokenOut> out;
+            batch->n_tokens = 0;
+            for (size_t i = 0; i < seqs.size(); i++) {
+                SeqRun & s = seqs[i];
+                if (!s.active) {
+                    continue;
+                }
+                if (static_cast<int32_t>(s.tokens.size()) >= s.opts.maxTokens) {
+                    Stop(s, "maxTokens", tStart);
+                    continue;
+                }
+                const llama_token tok =
+                    step == 0 ? SampleFromLogits(s.smpl.get(), s.logits) : llama_sampler_sample(s.smpl.get(), lctx, s.batchIndex);
+                if (s.tokens.empty()) {
+                    s.firstTokenMs = NowMs() - tStart;
+                }
+                if (s.opts.stopAtEog && llama_vocab_is_eog(vocab, tok)) {
+                    s.eogToken = tok;
+                    Stop(s, "eog", tStart);
+                    continue;
+                }
+                const std::string piece = TokenPiece(vocab, tok);
+                s.tokens.push_back(tok);
+                s.text += piece;
+                s.pending += piece;
+                const size_t ready = Utf8CompleteLength(s.pending);
+                out.push_back({static_cast<uint32_t>(i), tok, s.pending.substr(0, ready)});
+                s.pending.erase(0, ready);
+                if (static_cast<uint32_t>(s.nPast) >= nCtxSeq) {
+                    Stop(s, "contextFull", tStart);
+                    continue;
+                }
+                const int32_t k = batch->n_tokens++;
+                batch->token[k] = tok;
+                batch->pos[k] = s.nPast;
+                batch->n_seq_id[k] = 1;
+                batch->seq_id[k][0] = s.seqId;
+                batch->logits[k] = true;
+                s.batchIndex = k;
+            }
+            std::vector<SeqRun *> inBatch;
+            for (SeqRun & s : seqs) {
+                if (s.active) {
+                    inBatch.push_back(&s);
+                }
+            }
+            Emit(std::move(out));
+            if (inBatch.empty()) {
+                break;
+            }
+            const int32_t ret = llama_decode(lctx, *batch);
+            if (ret != 0) {
+                for (SeqRun * s : inBatch) {
+                    llama_memory_seq_rm(llama_get_memory(lctx), s->seqId, s->nPast, -1);
+                }
+                if (ret == 2 || Aborted()) {
+                    for (SeqRun * s : inBatch) {
+                        Stop(*s, "aborted", tStart);
+                    }
+                    break;
+                }
+                if (ret == 1) {
+                    for (SeqRun * s : inBatch) {
+                        Stop(*s, "contextFull", tStart);
+                    }
+                    break;
+                }
+                throw NativeError(code::kDecodeFailed, "llama_decode failed while generating (code " + std::to_string(ret) + ")");
+            }
+            for (SeqRun * s : inBatch) {
+                s->nPast++;
+            }
+        }
+        std::vector<TokenOut> tails;
+        for (size_t i = 0; i < seqs.size(); i++) {
+            if (!seqs[i].pending.empty()) {
+                tails.push_back({static_cast<uint32_t>(i), LLAMA_TOKEN_NULL, seqs[i].pending});
+                seqs[i].pending.clear();
+            }
+            if (seqs[i].stopReason == "aborted" && !st_->callbackError.IsEmpty()) {
+                seqs[i].stopReason = "callbackError";
+            }
+        }
+        Emit(std::move(tails));
+    }
+
+    std::shared_ptr<BatchState> st_;
+    Napi::ThreadSafeFunction tsfn_;
+    bool hasTsfn_;
+};
+
+SeqOptions ReadOptions(Napi::Env env, const Napi::Object & o) {
+    SeqOptions opts;
+    opts.maxTokens = OptInt(o, "maxTokens", opts.maxTokens);
+    opts.temperature = static_cast<float>(OptNumber(o, "temperature", opts.temperature));
+    opts.topK = OptInt(o, "topK", opts.topK);
+    opts.topP = static_cast<float>(OptNumber(o, "topP", opts.topP));
+    opts.minP = static_cast<float>(OptNumber(o, "minP", opts.minP));
+    opts.repeatPenalty = static_cast<float>(OptNumber(o, "repeatPenalty", opts.repeatPenalty));
+    opts.repeatLastN = OptInt(o, "repeatLastN", opts.repeatLastN);
+    opts.seed = OptUint(o, "seed", opts.seed);
+    opts.stopAtEog = OptBool(o, "stopAtEog", opts.stopAtEog);
+    if (opts.maxTokens < 0 || opts.temperature < 0 || opts.topP <= 0 || opts.topP > 1 || opts.minP < 0 || opts.minP > 1 ||
+        opts.repeatPenalty <= 0) {
+        Throw(env, code::kInvalidArgument,
+              "invalid sampling options (maxTokens >= 0, temperature >= 0, 0 < topP <= 1, 0 <= minP <= 1, repeatPenalty > 0)");
+    }
+    return opts;
+}
+
+}  // namespace
+
+Napi::Value GenerateMany(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    return AsPromise(env, [&]() -> Napi::Value {
+        Context * context = Context::FromValue(env, info.Length() > 0 ? info[0] : env.Undefined(), "context");
+        if (info.Length() < 2 || !info[1].IsArray()) {
+            Throw(env, code::kInvalidArgument, "requests must be an array");
+        }
+        Napi::Array reqs = info[1].As<Napi::Array>();
+        if (reqs.Length() == 0 || reqs.Length() > llama_n_seq_max(context->ctx)) {
+            Throw(env, code::kInvalidArgument,
+                  "requests must hold 1 to " + std::to_string(llama_n_seq_max(context->ctx)) + " sequences");
+        }
+        const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(context->ctx));
+        const size_t nVocab = static_cast<size_t>(llama_vocab_n_tokens(vocab));
+        auto st = std::make_shared<BatchState>(env);
+        std::set<int32_t> seen;
+        for (uint32_t i = 0; i < reqs.Length(); i++) {
+            Napi::Value v = reqs.Get(i);
+            if (!v.IsObject()) {
+                Throw(env, code::kInvalidArgument, "each request must be an object");
+            }
+            Napi::Object r = v.As<Napi::Object>();
+            SeqRun s;
+            s.seqId = OptInt(r, "seqId", -1);
+            context->CheckSeq(env, s.seqId);
+            if (!seen.insert(s.seqId).second) {
+                Throw(env, code::kInvalidArgument, "seqId " + std::to_string(s.seqId) + " appears twice");
+            }
+            s.nPast = OptInt(r, "nPast", -1);
+            if (s.nPast < 0) {
+                Throw(env, code::kInvalidArgument, "nPast must be >= 0");
+            }
+            Napi::Value lv = r.Get("logits");
+            if (!lv.IsTypedArray() || lv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+                lv.As<Napi::Float32Array>().ElementLength() != nVocab) {
+                Throw(env, code::kInvalidArgument,
+                      "logits must be a Float32Array of " + std::to_string(nVocab) + " values (readLogits())");
+            }
+            Napi::Float32Array la = lv.As<Napi::Float32Array>();
+            s.logits.assign(la.Data(), la.Data() + la.ElementLength());
+            Napi::Value ov = r.Get("options");
+            s.opts = ReadOptions(env, ov.IsObject() ? ov.As<Napi::Object>() : Napi::Object::New(env));
+            st->seqs.push_back(std::move(s));
+        }
+        const bool hasCb = info.Length() > 2 && info[2].IsFunction();
+        if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull() && !hasCb) {
+            Throw(env, code::kInvalidArgument, "onTokens must be a function");
+        }
+
+        context->Acquire(env);  // throws CONTEXT_BUSY; clears the abort flag
+        st->context = context;
+        st->contextRef = Napi::Persistent(info[0].As<Napi::Object>());
+        Napi::ThreadSafeFunction tsfn;
+        if (hasCb) {
+            st->tsfnDone = false;
+            tsfn = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "llava_desk.onTokens", 0, 1,
+                                                 [st](Napi::Env fenv) {
+                                                     st->tsfnDone = true;
+                                                     Settle(fenv, st);
+                                                 });
+        }
+        Napi::Promise p = st->deferred.Promise();
+        auto * worker = new GenerateManyWorker(env, st, tsfn, hasCb);
+        worker->Queue();
+        return p;
+    });
+}
+
+Napi::Value ReadLogits(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Context * context = Context::FromValue(env, info.Length() > 0 ? info[0] : env.Undefined(), "context");
+    if (context->busy.load()) {
+        Throw(env, code::kContextBusy, "cannot read logits while evalPrompt/generate is running");
+    }
+    const float * logits = llama_get_logits_ith(context->ctx, -1);
+    if (logits == nullptr) {
+        Throw(env, code::kNoLogits, "no logits available: evaluate a prompt ending in text with logitsLast: true first");
+    }
+    const size_t n = static_cast<size_t>(llama_vocab_n_tokens(llama_model_get_vocab(llama_get_model(context->ctx))));
+    Napi::Float32Array out = Napi::Float32Array::New(env, n);
+    std::copy(logits, logits + n, out.Data());
+    return out;
+}
+
+void RegisterGenerateBatch(Napi::Env env, Napi::Object exports) {
+    exports.Set("generateMany", Napi::Function::New(env, &GenerateMany, "generateMany"));
+    exports.Set("readLogits", Napi::Function::New(env, &ReadLogits, "readLogits"));
+}
+
+}  // namespace lld

@@ -1,0 +1,66 @@
+import { dataLayout } from '../common/data-dir.js';
+import { EngineClient } from '../engine/engine-client.js';
+import { readEncoderSpec } from '../imaging/index.js';
+import { BatchJob } from './job.js';
+import { defaultMaxTokens } from './presets.js';
+import type { JobOptions } from './types.js';
+
+export interface EngineJobSetup {
+  modelPath: string;
+  mmprojPath: string;
+  /** The data folder (job state goes to its `jobs/`). */
+  dataDir: string;
+  /** Images in flight at once (sequences of one context). Default 4. */
+  parallel?: number;
+  threads?: number;
+  /** Tokens per sequence. Default: what one image, the prompt and the answer need. */
+  contextSize?: number;
+  /** An engine process to use (the app's); default: a new one, shut down by close(). */
+  engine?: EngineClient;
+}
+
+export const DEFAULT_PARALLEL = 4;
+
+/** Per-sequence context: image tokens (AnyRes at most 5 x 576), the prompt, the answer. */
+export function batchContextSize(options: JobOptions): number {
+  const image = options.detail === 'high' ? 2880 : 576;
+  const needed = image + 256 + (options.maxTokens ?? defaultMaxTokens(options));
+  return Math.ceil(needed / 256) * 256;
+}
+
+/**
+ * A job whose images are described in the engine process (a crash there fails the images in
+ * flight, not the job's state): loads the model with `parallel` sequences and reads the
+ * projector's encoder settings for the imaging step.
+ */
+export async function openEngineJob(
+  options: JobOptions,
+  setup: EngineJobSetup,
+): Promise<{ job: BatchJob; close(): void }> {
+  const parallel = Math.max(1, setup.parallel ?? DEFAULT_PARALLEL);
+  const engine = setup.engine ?? new EngineClient();
+  const close = (): void => {
+    if (!setup.engine) engine.dispose();
+  };
+  try {
+    const encoder = await readEncoderSpec(setup.mmprojPath);
+    const info = await engine.load({
+      modelPath: setup.modelPath,
+      mmprojPath: setup.mmprojPath,
+      parallel,
+      contextSize: setup.contextSize ?? batchContextSize(options),
+      ...(setup.threads !== undefined ? { threads: setup.threads } : {}),
+    });
+    const job = new BatchJob(options, {
+      engine,
+      parallel: info.parallel,
+      modelPath: setup.modelPath,
+      encoder,
+      jobsDir: dataLayout(setup.dataDir).jobs,
+    });
+    return { job, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+import type { Detail, Thumbnail } from '../imaging/index.js';
+import type { PresetName } from './presets.js';
+
+export type OutputFormat = 'txt' | 'jsonl' | 'csv' | 'xmp';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['txt', 'jsonl', 'csv', 'xmp'];
+
+/**
+ * What to do with a sidecar that is already there and was not written by this job:
+ * 'ask' fails that image (OUTPUT_EXISTS, nothing touched), 'skip' keeps it and skips the image,
+ * 'overwrite' describes every image again and replaces every output.
+ */
+export type ExistingPolicy = 'ask' | 'skip' | 'overwrite';
+
+export interface JobOptions {
+  /** The folder to describe; outputs are written only inside it. */
+  folder: string;
+  recursive?: boolean;
+  /** Lower-case extensions without the dot. Default: DEFAULT_EXTENSIONS. */
+  extensions?: readonly string[];
+  /** A prompt of one's own, or a preset (default 'detailed'). */
+  prompt?: string;
+  preset?: PresetName;
+  /** Appends LLaVA's "answer with a single word or phrase" instruction. */
+  short?: boolean;
+  /** Image detail: 'high' uses AnyRes tiles where the projector has them. Default 'standard'. */
+  detail?: Detail;
+  /** Default ['txt']. */
+  outputs?: readonly OutputFormat[];
+  existing?: ExistingPolicy;
+  /** Default: the preset's. */
+  maxTokens?: number;
+  /** Default 0 (greedy: the same image gets the same description). */
+  temperature?: number;
+  seed?: number;
+  /** Send a thumbnail with each `started` event (for the Batch view). Default false. */
+  thumbnails?: boolean;
+}
+
+/** One image's line in the job's state log (and the JSONL output, less `run` and `at`). */
+export interface DoneRecord {
+  status: 'done';
+  path: string;
+  sha256: string;
+  width: number;
+  height: number;
+  model: string;
+  prompt: string;
+  text: string;
+  tokens: number;
+  ms: number;
+  run: string;
+  at: string;
+}
+
+export interface FailedRecord {
+  status: 'failed';
+  path: string;
+  code: string;
+  message: string;
+  run: string;
+  at: string;
+}
+
+export type ItemRecord = DoneRecord | FailedRecord;
+
+export interface JobSummary {
+  jobId: string;
+  total: number;
+  described: number;
+  /** Already described and unchanged, or kept sidecars ('skip'). */
+  skipped: number;
+  failed: ReadonlyArray<{ path: string; code: string; message: string }>;
+  cancelled: boolean;
+  /** Folder-relative paths of the JSONL / CSV files written, when asked for. */
+  files: { jsonl?: string; csv?: string };
+  ms: number;
+}
+
+export type SkipReason = 'unchanged' | 'exists';
+
+/** Everything a job reports, in order; `path` is relative to the folder, with '/' separators. */
+export type BatchEvent =
+  | { type: 'queued'; jobId: string; total: number; paths: string[]; ignored: IgnoredEntry[] }
+  | { type: 'started'; path: string; thumbnail?: Thumbnail }
+  | { type: 'tokens'; path: string; text: string }
+  | { type: 'done'; path: string; text: string; record: DoneRecord }
+  | { type: 'failed'; path: string; code: string; message: string }
+  | { type: 'skipped'; path: string; reason: SkipReason; text?: string }
+  | { type: 'paused' }
+  | { type: 'resumed' }
+  | { type: 'finished'; summary: JobSummary };
+
+/** A folder entry the scan left out, and why (symlink loops, links leading outside). */
+export interface IgnoredEntry {
+  path: string;
+  reason: 'loop' | 'outside' | 'duplicate' | 'unreadable';
+}
