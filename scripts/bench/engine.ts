@@ -91,7 +91,11 @@ async function upstreamCold(
     wallMs: run.wallMs,
     encodeMs: number(log, /(?:slice encoded in|batch encoding done in) (\d+) ms/),
     promptTokens: number(log, /prompt eval time =\s+[\d.]+ ms \/\s+(\d+) tokens/),
-    promptEvalMs: number(log, /prompt eval time =\s+([\d.]+) ms/),
+    // llama.cpp times prompt eval from the first decode to the next synchronize, and the CLIP
+    // encode of an image runs in between: take it out to compare decode with decode.
+    promptEvalMs:
+      number(log, /prompt eval time =\s+([\d.]+) ms/) -
+      number(log, /(?:slice encoded in|batch encoding done in) (\d+) ms/),
     genTokensPerSecond: number(log, /\beval time =.*?runs.*?([\d.]+) tokens per second/),
   };
 }
@@ -249,7 +253,9 @@ ${table(['measure', 'llava-desk', 'llama-mtmd-cli', 'ratio', 'target'], rows)}
 
 Cold runs are whole processes: \`llava-desk ask --json\` (CLI, image pipeline, engine process,
 model load) against \`llama-mtmd-cli\`. Prompt eval is the prompt's decode time without the CLIP
-encode (${m(ours, 'promptTokens')} tokens here, ${m(theirs, 'promptTokens')} upstream).
+encode (${m(ours, 'promptTokens')} tokens here, ${m(theirs, 'promptTokens')} upstream; upstream's
+\`prompt eval time\` counts the encode that runs between its decodes, so it is subtracted). Image
+encode is timed around the encoder call here and by mtmd-helper's log line upstream.
 
 Warm turns in one engine (in-process, same machine, same run):
 

@@ -13,10 +13,15 @@ function packageVersion(): string {
 /** Runs the CLI with full argv (node, script, ...args) and resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT.ok;
-  const program = buildProgram(io, packageVersion(), (code) => {
-    exitCode = code;
-  });
   try {
+    const program = await buildProgram(
+      io,
+      packageVersion(),
+      (code) => {
+        exitCode = code;
+      },
+      argv.slice(2),
+    );
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {

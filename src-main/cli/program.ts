@@ -1,19 +1,39 @@
 import type { CommanderError } from 'commander';
 import { Command } from 'commander';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { registerAsk } from './commands/ask.js';
-import { registerDescribe } from './commands/describe.js';
-import { registerInspectImage } from './commands/inspect-image.js';
-import { registerModels } from './commands/models.js';
-import { registerServe } from './commands/serve.js';
-import type { CliIo } from './io.js';
+import type { CliIo, CommandContext } from './io.js';
 
-/** Builds the `llava-desk` command tree. Actions report their exit code through `setExit`. */
-export function buildProgram(
+type Registrar = (program: Command, ctx: CommandContext) => void;
+
+/**
+ * Each command's module, loaded on demand: a command pulls in heavy dependencies (the model
+ * runtime, sharp, the web server), and a run needs only its own.
+ */
+const COMMANDS: Record<string, () => Promise<Registrar>> = {
+  ask: async () => (await import('./commands/ask.js')).registerAsk,
+  describe: async () => (await import('./commands/describe.js')).registerDescribe,
+  models: async () => (await import('./commands/models.js')).registerModels,
+  'inspect-image': async () => (await import('./commands/inspect-image.js')).registerInspectImage,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+};
+
+/** The command a run names (its first argument), when it is one of ours. */
+function commandIn(args: readonly string[]): string | undefined {
+  const first = args[0];
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
+}
+
+/**
+ * Builds the `llava-desk` command tree for `args` (the arguments after node and the script):
+ * only the named command, or all of them for help, version and unknown commands. Actions report
+ * their exit code through `setExit`.
+ */
+export async function buildProgram(
   io: CliIo,
   version: string,
   setExit: (code: ExitCode) => void,
-): Command {
+  args: readonly string[] = [],
+): Promise<Command> {
   const program = new Command('llava-desk')
     .description(
       'Talk with images through LLaVA-style vision-language models, locally and offline.',
@@ -27,11 +47,11 @@ export function buildProgram(
     .exitOverride();
 
   const ctx = { io, setExit };
-  registerAsk(program, ctx);
-  registerDescribe(program, ctx);
-  registerModels(program, ctx);
-  registerInspectImage(program, ctx);
-  registerServe(program, ctx);
+  const named = commandIn(args);
+  for (const name of named ? [named] : Object.keys(COMMANDS)) {
+    const register = await COMMANDS[name]!();
+    register(program, ctx);
+  }
   return program;
 }
 

@@ -1,7 +1,5 @@
 import { LlavaDeskError } from '../common/errors.js';
 import { dataLayout } from '../common/data-dir.js';
-import { loadCatalog } from '../models/catalog/load-catalog.js';
-import { listModels } from '../models/registry/registry.js';
 
 export interface ModelPair {
   modelPath: string;
@@ -22,6 +20,8 @@ export async function resolveModelPair(
     }
     return { modelPath: options.model, mmprojPath: options.mmproj };
   }
+  const { listModels } = await import('../models/registry/registry.js');
+  const { loadCatalog } = await import('../models/catalog/load-catalog.js');
   const { installed } = await listModels(dataLayout(dataDir).models);
   if (installed.length === 0) {
     throw new LlavaDeskError(

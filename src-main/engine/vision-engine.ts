@@ -101,9 +101,12 @@ export class VisionEngine {
   }
 
   static async load(options: EngineLoadOptions): Promise<VisionEngine> {
-    // Typed errors for missing, truncated, mismatched or outdated files before llama.cpp sees them.
-    await validatePair(options.modelPath, options.mmprojPath);
-    const bridge = await loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' });
+    // Typed errors for missing, truncated, mismatched or outdated files before llama.cpp sees them
+    // (checked while node-llama-cpp loads its backends).
+    const [, bridge] = await Promise.all([
+      validatePair(options.modelPath, options.mmprojPath),
+      loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' }),
+    ]);
     const threads = options.threads ?? Math.max(1, bridge.llama.cpuMathCores);
     // GgufInsights sizes what 'auto' leaves open for this machine's RAM and VRAM.
     const fit = await planModelFit({

@@ -5,15 +5,7 @@ import { resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
 import { ChatSession } from '../../engine/chat-session.js';
 import { EngineClient } from '../../engine/engine-client.js';
-import {
-  decodeImage,
-  pixelHash,
-  prepareForEncoder,
-  readEncoderSpec,
-  readImageFile,
-  type Detail,
-} from '../../imaging/index.js';
-import { validatePair } from '../../models/pairing.js';
+import type { Detail } from '../../imaging/index.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
@@ -140,12 +132,33 @@ async function runAsk(options: AskOptions, ctx: CommandContext): Promise<AskResu
     throw new LlavaDeskError('USAGE', 'Give at least one --image (or use --raw for text only).');
   }
   const pair = await resolveModelPair(options, resolveDataDir(options.dataDir));
-  await validatePair(pair.modelPath, pair.mmprojPath);
-  const encoder = await readEncoderSpec(pair.mmprojPath);
+  const engine = new EngineClient();
+  try {
+    // The engine process validates the pair and loads the model while the images are prepared.
+    const loading = engine.load({
+      ...pair,
+      template: options.template,
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+    });
+    loading.catch(() => undefined);
+    const images = await prepareImages(options, pair.mmprojPath);
+    const info = await loading;
+    return await answer(engine, info.imageMarker, images, options, ctx);
+  } finally {
+    engine.dispose();
+  }
+}
+
+async function prepareImages(options: AskOptions, mmprojPath: string): Promise<PreparedImage[]> {
+  // Loaded here, after the engine process was started, so that start is not delayed by sharp.
+  const { decodeImage, pixelHash, prepareForEncoder, readEncoderSpec, readImageFile } =
+    await import('../../imaging/index.js');
+  const encoder = options.imagePrep === 'app' ? await readEncoderSpec(mmprojPath) : undefined;
   const images: PreparedImage[] = [];
   for (const file of options.image) {
     const input = await readImageFile(file);
-    if (options.imagePrep === 'runtime') {
+    if (!encoder) {
       const { pixels } = await decodeImage(input);
       images.push({
         id: pixelHash(pixels),
@@ -169,57 +182,55 @@ async function runAsk(options: AskOptions, ctx: CommandContext): Promise<AskResu
       });
     }
   }
+  return images;
+}
 
-  const engine = new EngineClient();
-  try {
-    const info = await engine.load({
-      ...pair,
-      template: options.template,
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
-      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
-    });
-    const sampling = {
-      temperature: options.temperature,
-      maxTokens: options.maxTokens,
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    };
-    let started = false;
-    const onToken = options.json
-      ? undefined
-      : (e: { text: string }) => {
-          // The answer's first piece usually carries the space after "ASSISTANT:".
-          const text = started ? e.text : e.text.trimStart();
-          if (text !== '') started = true;
-          ctx.io.out(text);
-        };
-    if (options.raw) {
-      const placeholders = options.prompt.split(RAW_IMAGE_PLACEHOLDER).length - 1;
-      if (placeholders !== images.length) {
-        throw new LlavaDeskError(
-          'USAGE',
-          `The --raw prompt has ${placeholders} ${RAW_IMAGE_PLACEHOLDER} but ${images.length} image(s) ` +
-            'were prepared (with --detail high one image can become several).',
-        );
-      }
-      return await engine.complete(
-        {
-          sessionId: 'cli',
-          raw: options.prompt.split(RAW_IMAGE_PLACEHOLDER).join(info.imageMarker),
-          images,
-          sampling,
-        },
-        onToken ? { onToken } : {},
+async function answer(
+  engine: EngineClient,
+  imageMarker: string,
+  images: PreparedImage[],
+  options: AskOptions,
+  ctx: CommandContext,
+): Promise<AskResult> {
+  const sampling = {
+    temperature: options.temperature,
+    maxTokens: options.maxTokens,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  };
+  let started = false;
+  const onToken = options.json
+    ? undefined
+    : (e: { text: string }) => {
+        // The answer's first piece usually carries the space after "ASSISTANT:".
+        const text = started ? e.text : e.text.trimStart();
+        if (text !== '') started = true;
+        ctx.io.out(text);
+      };
+  if (options.raw) {
+    const placeholders = options.prompt.split(RAW_IMAGE_PLACEHOLDER).length - 1;
+    if (placeholders !== images.length) {
+      throw new LlavaDeskError(
+        'USAGE',
+        `The --raw prompt has ${placeholders} ${RAW_IMAGE_PLACEHOLDER} but ${images.length} image(s) ` +
+          'were prepared (with --detail high one image can become several).',
       );
     }
-    const session = new ChatSession(engine, {
-      ...(options.system !== undefined ? { system: options.system } : {}),
-      sampling,
-    });
-    return await session.ask(
-      { text: options.prompt, images, short: options.short === true },
+    return await engine.complete(
+      {
+        sessionId: 'cli',
+        raw: options.prompt.split(RAW_IMAGE_PLACEHOLDER).join(imageMarker),
+        images,
+        sampling,
+      },
       onToken ? { onToken } : {},
     );
-  } finally {
-    engine.dispose();
   }
+  const session = new ChatSession(engine, {
+    ...(options.system !== undefined ? { system: options.system } : {}),
+    sampling,
+  });
+  return await session.ask(
+    { text: options.prompt, images, short: options.short === true },
+    onToken ? { onToken } : {},
+  );
 }
