@@ -17,7 +17,12 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MMPROJ_WIDTH_MISMATCH',
   'MMPROJ_OUTDATED',
   'CHECKSUM_MISMATCH',
+  'DOWNLOAD_SIZE_MISMATCH',
+  'MODEL_NOT_FOUND',
+  'MODEL_GATED',
+  'CATALOG_INVALID',
   'MODEL_NOT_INSTALLED',
+  'MODEL_ALREADY_INSTALLED',
 ]);
 
 export function exitForErrorCode(code: ErrorCode): ExitCode {

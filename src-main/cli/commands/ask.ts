@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { AskResult, PreparedImage } from '../../api/engine.js';
 import { isErrorCode } from '../../api/errors.js';
 import { resolveDataDir } from '../../common/data-dir.js';
@@ -10,6 +10,7 @@ import { dataDirOption } from '../data-dir-option.js';
 import { EXIT } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
 import type { CommandContext } from '../io.js';
+import { choice, detail, integer, temperature } from '../option-parsers.js';
 import { resolveModelPair } from '../resolve-model.js';
 
 interface AskOptions {
@@ -34,35 +35,6 @@ interface AskOptions {
 
 /** The placeholder users write in --raw prompts; replaced by the runtime's own marker. */
 const RAW_IMAGE_PLACEHOLDER = '<image>';
-
-const integer = (name: string, min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new InvalidArgumentError(`${name} is a whole number ≥ ${min}`);
-  return n;
-};
-
-function temperature(value: string): number {
-  const t = Number(value);
-  if (!Number.isFinite(t) || t < 0 || t > 5) throw new InvalidArgumentError('a number from 0 to 5');
-  return t;
-}
-
-function choice<T extends string>(allowed: readonly T[]) {
-  return (value: string): T => {
-    if (!(allowed as readonly string[]).includes(value)) {
-      throw new InvalidArgumentError(allowed.join(' or '));
-    }
-    return value as T;
-  };
-}
-
-function detail(value: string): Detail {
-  if (value !== 'standard' && value !== 'high') {
-    throw new InvalidArgumentError('standard or high');
-  }
-  return value;
-}
 
 export function registerAsk(program: Command, ctx: CommandContext): void {
   program

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { isErrorCode } from '../../api/errors.js';
 import {
   DEFAULT_PARALLEL,
@@ -22,6 +22,7 @@ import { dataDirOption } from '../data-dir-option.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
 import type { CliIo, CommandContext } from '../io.js';
+import { detail, integer, temperature } from '../option-parsers.js';
 import { resolveModelPair } from '../resolve-model.js';
 
 interface DescribeOptions {
@@ -44,25 +45,6 @@ interface DescribeOptions {
   contextSize?: number;
   json?: boolean;
   dataDir?: string;
-}
-
-const integer = (name: string, min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new InvalidArgumentError(`${name} is a whole number ≥ ${min}`);
-  }
-  return n;
-};
-
-function temperature(value: string): number {
-  const t = Number(value);
-  if (!Number.isFinite(t) || t < 0 || t > 5) throw new InvalidArgumentError('a number from 0 to 5');
-  return t;
-}
-
-function detail(value: string): Detail {
-  if (value !== 'standard' && value !== 'high') throw new InvalidArgumentError('standard or high');
-  return value;
 }
 
 export function registerDescribe(program: Command, ctx: CommandContext): void {

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import type { ErrorCode } from '../../api/errors.js';
 import { dataLayout, resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
 import { loadCatalog } from '../../models/catalog/load-catalog.js';
@@ -13,28 +12,11 @@ import { listModels, removeModel } from '../../models/registry/registry.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CommandContext } from '../io.js';
+import { exitForErrorCode } from '../exit-for-error.js';
 
 /** Bad input (exit 3): the source, the file or its checksum; everything else is a failure (4). */
-const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'CHECKSUM_MISMATCH',
-  'MODEL_SOURCE_INVALID',
-  'MODEL_NOT_FOUND',
-  'MODEL_GATED',
-  'DOWNLOAD_SIZE_MISMATCH',
-  'CATALOG_INVALID',
-  'MODEL_FILE_MISSING',
-  'NOT_GGUF',
-  'GGUF_TRUNCATED',
-  'MMPROJ_MISSING',
-  'MMPROJ_WIDTH_MISMATCH',
-  'MMPROJ_OUTDATED',
-  'MODEL_NOT_INSTALLED',
-  'MODEL_ALREADY_INSTALLED',
-]);
-
 export function exitCodeForModelError(error: unknown): ExitCode {
-  if (error instanceof LlavaDeskError && INPUT_ERRORS.has(error.code)) return EXIT.badInput;
-  return EXIT.failure;
+  return error instanceof LlavaDeskError ? exitForErrorCode(error.code) : EXIT.failure;
 }
 
 function modelsDirFor(options: { dataDir?: string; dir?: string }): string {
