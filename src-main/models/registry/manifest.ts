@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -38,10 +39,10 @@ export type ManifestFile = z.infer<typeof manifestFileSchema>;
 /** A manifest's presence is what makes a folder an installed model: written last, atomically. */
 export async function writeManifest(dir: string, manifest: ModelManifest): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const path = join(dir, MANIFEST_FILE);
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(manifestSchema.parse(manifest), null, 2)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(
+    join(dir, MANIFEST_FILE),
+    `${JSON.stringify(manifestSchema.parse(manifest), null, 2)}\n`,
+  );
 }
 
 /** The manifest in `dir`, or undefined when there is none or it is unreadable. */
