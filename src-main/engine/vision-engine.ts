@@ -108,22 +108,31 @@ export class VisionEngine {
       loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' }),
     ]);
     const threads = options.threads ?? Math.max(1, bridge.llama.cpuMathCores);
-    // GgufInsights sizes what 'auto' leaves open for this machine's RAM and VRAM.
-    const fit = await planModelFit({
-      modelPath: options.modelPath,
-      mmprojPath: options.mmprojPath,
-      gpuLayers: options.gpuLayers ?? 'auto',
-      contextSize: options.contextSize ?? 'auto',
-      llama: bridge.llama,
-    });
-    const gpuLayers = bridge.llama.gpu === false ? 0 : fit.gpuLayers;
+    // GgufInsights sizes what 'auto' leaves open for this machine's RAM and VRAM (nothing is
+    // left open on a CPU-only machine asked for a given context size).
+    const onGpu = bridge.llama.gpu !== false;
+    const fit =
+      (onGpu && typeof options.gpuLayers !== 'number') || typeof options.contextSize !== 'number'
+        ? await planModelFit({
+            modelPath: options.modelPath,
+            mmprojPath: options.mmprojPath,
+            gpuLayers: options.gpuLayers ?? 'auto',
+            contextSize: options.contextSize ?? 'auto',
+            llama: bridge.llama,
+          })
+        : undefined;
+    const gpuLayers = !onGpu
+      ? 0
+      : typeof options.gpuLayers === 'number'
+        ? options.gpuLayers
+        : (fit?.gpuLayers ?? 0);
     const model = await bridge.addon.loadModel(options.modelPath, { nGpuLayers: gpuLayers });
     const modelInfo = model.getInfo();
     let context: NativeContext | undefined;
     try {
       const parallel = Math.max(1, options.parallel ?? 1);
       const perSequence =
-        typeof options.contextSize === 'number' ? options.contextSize : fit.contextSize;
+        typeof options.contextSize === 'number' ? options.contextSize : (fit?.contextSize ?? 4096);
       context = await bridge.addon.createContext(model, {
         nCtx: perSequence * parallel,
         nSeqMax: parallel,
