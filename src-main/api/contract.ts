@@ -202,6 +202,57 @@ export interface SendResult {
   answer: ApiMessage;
 }
 
+/** Batch jobs (describe a folder; see docs/BATCH.md). */
+export const batchPresetSchema = z.enum(['caption', 'detailed', 'keywords', 'alt-text']);
+export const batchOutputSchema = z.enum(['txt', 'jsonl', 'csv', 'xmp']);
+export type BatchPreset = z.infer<typeof batchPresetSchema>;
+export type BatchOutput = z.infer<typeof batchOutputSchema>;
+
+export type BatchItemState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
+
+/** One image of a batch job; `path` is relative to the folder, `/`-separated. */
+export interface BatchItem {
+  path: string;
+  state: BatchItemState;
+  /** The description (done, or skipped as already described). */
+  text?: string;
+  /** Why it failed (a code of the imaging or engine step and a readable message). */
+  error?: { code: string; message: string };
+  /** A small preview, sent once when the image starts. */
+  thumbnail?: { mime: string; data: Uint8Array };
+}
+
+export interface BatchProgress {
+  total: number;
+  described: number;
+  skipped: number;
+  failed: number;
+  remaining: number;
+  perMinute: number;
+  etaSeconds?: number;
+}
+
+export type BatchState = 'idle' | 'starting' | 'running' | 'paused' | 'finished' | 'error';
+
+export interface BatchSummary {
+  described: number;
+  skipped: number;
+  failed: number;
+  cancelled: boolean;
+  ms: number;
+}
+
+/** The one batch job of the app (the latest), as the Batch view shows it. */
+export interface BatchStatus {
+  state: BatchState;
+  jobId?: string;
+  folder?: string;
+  progress: BatchProgress;
+  items: BatchItem[];
+  summary?: BatchSummary;
+  error?: SerializedError;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Methods
 // ---------------------------------------------------------------------------------------------
@@ -264,6 +315,25 @@ export const METHOD_PARAMS = {
   /** Makes a model the one chats use and loads it. */
   'models.select': z.object({ id: modelId }).strict(),
   'engine.status': empty,
+  /** Starts describing a folder (one job at a time); a folder described before continues. */
+  'batch.start': z
+    .object({
+      folder: z.string().min(1).max(4096),
+      recursive: z.boolean().optional(),
+      prompt: z.string().trim().min(1).max(4000).optional(),
+      preset: batchPresetSchema.optional(),
+      outputs: z.array(batchOutputSchema).min(1).max(4).optional(),
+      existing: z.enum(['ask', 'skip', 'overwrite']).optional(),
+      short: z.boolean().optional(),
+      detail: detailSchema.optional(),
+      maxTokens: z.number().int().min(1).max(4096).optional(),
+    })
+    .strict(),
+  'batch.pause': empty,
+  'batch.resume': empty,
+  /** Stops the job; starting the same folder again continues where it stopped. */
+  'batch.cancel': empty,
+  'batch.status': empty,
 } as const;
 
 /** Result types of every method, by name. */
@@ -289,6 +359,11 @@ export interface MethodResults {
   'models.import': ApiInstalledModel;
   'models.select': EngineStatus;
   'engine.status': EngineStatus;
+  'batch.start': BatchStatus;
+  'batch.pause': BatchStatus;
+  'batch.resume': BatchStatus;
+  'batch.cancel': BatchStatus;
+  'batch.status': BatchStatus;
 }
 
 export type MethodName = keyof typeof METHOD_PARAMS;
@@ -343,6 +418,20 @@ export const EVENT_PAYLOADS = {
   /** Installed models or the catalog state changed; fetch `models.list` again. */
   'models.changed': z.object({}),
   'engine.status': z.custom<EngineStatus>((v) => typeof v === 'object' && v !== null),
+  /** The batch job's state and counts changed (at most a few times a second, and at its end). */
+  'batch.progress': z.object({
+    state: z.enum(['idle', 'starting', 'running', 'paused', 'finished', 'error']),
+    jobId: z.string().optional(),
+    folder: z.string().optional(),
+    progress: z.custom<BatchProgress>((v) => typeof v === 'object' && v !== null),
+    summary: z.custom<BatchSummary>((v) => typeof v === 'object' && v !== null).optional(),
+    error: errorSchema.optional(),
+  }),
+  /** One image of the batch job changed (queued, started with its thumbnail, done, failed). */
+  'batch.item': z.object({
+    jobId: z.string(),
+    item: z.custom<BatchItem>((v) => typeof v === 'object' && v !== null),
+  }),
 } as const;
 
 export type EventName = keyof typeof EVENT_PAYLOADS;

@@ -11,6 +11,7 @@ import { ensureDataLayout } from '../common/data-dir.js';
 import { LlavaDeskError } from '../common/errors.js';
 import type { WorkerLauncher } from '../engine/process/worker-channel.js';
 import type { RetryPolicy } from '../models/download/retry-policy.js';
+import { BatchService } from './batch-service.js';
 import { ChatService } from './chat-service.js';
 import { EngineHost } from './engine-host.js';
 import { CoreEvents } from './events.js';
@@ -50,6 +51,7 @@ export class AppCore {
   readonly #engine: EngineHost;
   readonly #images: ImageService;
   readonly #store: ChatStore;
+  readonly #batch: BatchService;
   readonly handlers: Handlers;
 
   private constructor(
@@ -93,6 +95,13 @@ export class AppCore {
       settings: this.#settings,
       events: this.events,
     });
+    this.#batch = new BatchService({
+      dataDir: layout.root,
+      engine: this.#engine,
+      settings: this.#settings,
+      events: this.events,
+      ...(options.engineLauncher ? { launcher: options.engineLauncher } : {}),
+    });
     this.handlers = this.#handlers();
   }
 
@@ -117,6 +126,7 @@ export class AppCore {
   /** Stops answers (keeping their partial text), pauses downloads, ends the engine process. */
   async close(): Promise<void> {
     await this.#chats.stopAll();
+    this.#batch.dispose();
     await this.#models.dispose();
     this.#engine.dispose();
   }
@@ -185,6 +195,11 @@ export class AppCore {
         return this.#engine.status;
       },
       'engine.status': () => this.#engine.refresh(),
+      'batch.start': (p) => this.#batch.start(p),
+      'batch.pause': async () => this.#batch.pause(),
+      'batch.resume': async () => this.#batch.resume(),
+      'batch.cancel': async () => this.#batch.cancel(),
+      'batch.status': async () => this.#batch.status,
     };
   }
 }

@@ -16,6 +16,26 @@ describe('the API contract', () => {
     expect(API_EVENTS).toContain('chats.token');
   });
 
+  it('has the batch methods and events, with checked start params', () => {
+    for (const m of [
+      'batch.start',
+      'batch.pause',
+      'batch.resume',
+      'batch.cancel',
+      'batch.status',
+    ]) {
+      expect(API_METHODS).toContain(m);
+    }
+    expect(API_EVENTS).toEqual(expect.arrayContaining(['batch.progress', 'batch.item']));
+    const start = METHOD_PARAMS['batch.start'];
+    expect(start.safeParse({ folder: '/p', preset: 'caption', outputs: ['txt'] }).success).toBe(
+      true,
+    );
+    expect(start.safeParse({ folder: '/p', preset: 'poem' }).success).toBe(false);
+    expect(start.safeParse({ folder: '/p', outputs: [] }).success).toBe(false);
+    expect(start.safeParse({ folder: '' }).success).toBe(false);
+  });
+
   it('validates params at the boundary', () => {
     expect(METHOD_PARAMS['chats.send'].safeParse({ conversationId: 'a', text: 'hi' }).success).toBe(
       true,

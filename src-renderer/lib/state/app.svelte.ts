@@ -1,4 +1,5 @@
 import type { ApiClient, ConnectionState } from '../api/client';
+import { BatchStore } from './batch.svelte';
 import { ChatState } from './chat.svelte';
 import { ComposerState } from './composer.svelte';
 import { ConversationList } from './conversations.svelte';
@@ -7,7 +8,7 @@ import { SettingsStore } from './settings.svelte';
 import { Thumbnails } from './thumbnails.svelte';
 import { Toasts } from './toasts.svelte';
 
-export type Panel = 'none' | 'models' | 'settings';
+export type Panel = 'none' | 'models' | 'settings' | 'batch';
 
 /** The window's state: one store per concern, all over the same API client. */
 export class AppState {
@@ -19,6 +20,7 @@ export class AppState {
   readonly models: ModelsStore;
   readonly settings: SettingsStore;
   readonly thumbnails: Thumbnails;
+  readonly batch: BatchStore;
   connection = $state<ConnectionState>('connecting');
   panel = $state<Panel>('none');
   ready = $state(false);
@@ -31,6 +33,7 @@ export class AppState {
     this.models = new ModelsStore(client, this.toasts);
     this.settings = new SettingsStore(client, this.toasts);
     this.thumbnails = new Thumbnails(client);
+    this.batch = new BatchStore(client, this.toasts);
     client.on('chats.changed', () => void this.conversations.refresh());
     let wasOpen = false;
     client.onConnection((state) => {

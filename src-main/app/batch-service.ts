@@ -1,0 +1,286 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type {
+  BatchItem,
+  BatchProgress,
+  BatchStatus,
+  BatchSummary,
+  ParsedParams,
+} from '../api/contract.js';
+import {
+  openEngineJob,
+  ProgressTracker,
+  type BatchEvent,
+  type BatchJob,
+  type JobOptions,
+} from '../batch/index.js';
+import { LlavaDeskError, serializeError } from '../common/errors.js';
+import { defaultEngineLauncher, EngineClient } from '../engine/engine-client.js';
+import type { WorkerLauncher } from '../engine/process/worker-channel.js';
+import type { EngineHost } from './engine-host.js';
+import type { CoreEvents } from './events.js';
+import type { SettingsStore } from './settings-store.js';
+
+export interface BatchServiceOptions {
+  dataDir: string;
+  engine: EngineHost;
+  settings: SettingsStore;
+  events: CoreEvents;
+  launcher?: () => WorkerLauncher;
+}
+
+/** `batch.progress` is sent at most this often while images finish (always at state changes). */
+const PROGRESS_EVERY_MS = 250;
+
+const EMPTY_PROGRESS: BatchProgress = {
+  total: 0,
+  described: 0,
+  skipped: 0,
+  failed: 0,
+  remaining: 0,
+  perMinute: 0,
+};
+
+interface Running {
+  job: BatchJob;
+  jobId: string;
+  close(): void;
+}
+
+/**
+ * Runs one batch job at a time for the Batch view with the app's selected model, and reports it
+ * as `batch.progress` / `batch.item` events. The job gets an engine process of its own, loaded
+ * with parallel sequences; the chat engine is unloaded while it runs (it loads again at the next
+ * answer) so two copies of the model are not kept in memory.
+ */
+export class BatchService {
+  readonly #options: BatchServiceOptions;
+  #status: BatchStatus = { state: 'idle', progress: EMPTY_PROGRESS, items: [] };
+  #items = new Map<string, BatchItem>();
+  #tracker = new ProgressTracker();
+  #running: Running | undefined;
+  #lastProgress = 0;
+
+  constructor(options: BatchServiceOptions) {
+    this.#options = options;
+  }
+
+  get status(): BatchStatus {
+    return { ...this.#status, items: [...this.#items.values()] };
+  }
+
+  async start(params: ParsedParams<'batch.start'>): Promise<BatchStatus> {
+    const busy = this.#status.state;
+    if (busy === 'starting' || busy === 'running' || busy === 'paused') {
+      throw new LlavaDeskError('JOB_RUNNING', 'A batch job is running. Cancel it first.');
+    }
+    const folder = resolve(params.folder);
+    const info = await stat(folder).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new LlavaDeskError('FOLDER_NOT_FOUND', `No folder at ${folder}.`);
+    }
+    const model = await this.#options.engine.activeModel();
+    if (!model) {
+      throw new LlavaDeskError(
+        'ENGINE_NOT_LOADED',
+        'No model is installed. Open Models to download or import one.',
+      );
+    }
+    this.#items = new Map();
+    this.#tracker = new ProgressTracker();
+    this.#status = { state: 'starting', folder, progress: EMPTY_PROGRESS, items: [] };
+    this.#emitProgress(true);
+
+    const options: JobOptions = {
+      folder,
+      thumbnails: true,
+      ...(params.recursive !== undefined ? { recursive: params.recursive } : {}),
+      ...(params.prompt !== undefined ? { prompt: params.prompt } : {}),
+      ...(params.preset !== undefined ? { preset: params.preset } : {}),
+      ...(params.outputs !== undefined ? { outputs: params.outputs } : {}),
+      ...(params.existing !== undefined ? { existing: params.existing } : {}),
+      ...(params.short !== undefined ? { short: params.short } : {}),
+      ...(params.detail !== undefined ? { detail: params.detail } : {}),
+      ...(params.maxTokens !== undefined ? { maxTokens: params.maxTokens } : {}),
+    };
+    const { threads, temperature } = this.#options.settings.current;
+    options.temperature = temperature;
+
+    // The chat engine steps aside: the job loads the model with parallel sequences.
+    this.#options.engine.unload();
+    await this.#options.engine.refresh();
+    const client = new EngineClient((this.#options.launcher ?? defaultEngineLauncher)());
+    let job: BatchJob;
+    try {
+      ({ job } = await openEngineJob(options, {
+        modelPath: model.modelPath,
+        mmprojPath: model.mmprojPath,
+        dataDir: this.#options.dataDir,
+        engine: client,
+        ...(threads !== 'auto' ? { threads } : {}),
+      }));
+    } catch (error) {
+      client.dispose();
+      this.#fail(error);
+      throw error;
+    }
+    const running: Running = { job, jobId: '', close: () => client.dispose() };
+    this.#running = running;
+    job.on((event) => this.#onEvent(running, event));
+    this.#status = { ...this.#status, state: 'running' };
+    this.#emitProgress(true);
+    void job.run().then(
+      (summary) => {
+        this.#finish(running, {
+          described: summary.described,
+          skipped: summary.skipped,
+          failed: summary.failed.length,
+          cancelled: summary.cancelled,
+          ms: summary.ms,
+        });
+      },
+      (error: unknown) => {
+        if (this.#running === running) this.#running = undefined;
+        running.close();
+        this.#fail(error);
+      },
+    );
+    return this.status;
+  }
+
+  pause(): BatchStatus {
+    if (this.#status.state === 'running') this.#running?.job.pause();
+    return this.status;
+  }
+
+  resume(): BatchStatus {
+    if (this.#status.state === 'paused') this.#running?.job.resume();
+    return this.status;
+  }
+
+  cancel(): BatchStatus {
+    this.#running?.job.cancel();
+    return this.status;
+  }
+
+  /** Stops the job (its state is saved; the same folder continues next time). */
+  dispose(): void {
+    const running = this.#running;
+    this.#running = undefined;
+    running?.job.cancel();
+    running?.close();
+  }
+
+  #onEvent(running: Running, event: BatchEvent): void {
+    if (this.#running !== running) return;
+    this.#tracker.update(event);
+    switch (event.type) {
+      case 'queued':
+        running.jobId = event.jobId;
+        this.#status = { ...this.#status, jobId: event.jobId };
+        for (const path of event.paths) this.#setItem({ path, state: 'queued' }, false);
+        this.#emitProgress(true);
+        return;
+      case 'started':
+        this.#setItem({
+          path: event.path,
+          state: 'running',
+          ...(event.thumbnail
+            ? { thumbnail: { mime: 'image/webp', data: new Uint8Array(event.thumbnail.data) } }
+            : {}),
+        });
+        this.#emitProgress(false);
+        return;
+      case 'tokens':
+        return;
+      case 'done':
+        this.#setItem({ ...this.#itemOf(event.path), state: 'done', text: event.text });
+        break;
+      case 'failed':
+        this.#setItem({
+          ...this.#itemOf(event.path),
+          state: 'failed',
+          error: { code: event.code, message: event.message },
+        });
+        break;
+      case 'skipped':
+        this.#setItem({
+          ...this.#itemOf(event.path),
+          state: 'skipped',
+          ...(event.text !== undefined ? { text: event.text } : {}),
+        });
+        break;
+      case 'paused':
+        this.#status = { ...this.#status, state: 'paused' };
+        this.#emitProgress(true);
+        return;
+      case 'resumed':
+        this.#status = { ...this.#status, state: 'running' };
+        this.#emitProgress(true);
+        return;
+      case 'finished':
+        return;
+    }
+    this.#emitProgress(false);
+  }
+
+  #finish(running: Running, summary: BatchSummary): void {
+    if (this.#running !== running) return;
+    this.#running = undefined;
+    running.close();
+    // Images left queued (a cancel) go back to waiting for the next run.
+    this.#status = { ...this.#status, state: 'finished', summary };
+    this.#emitProgress(true);
+  }
+
+  #fail(error: unknown): void {
+    this.#status = { ...this.#status, state: 'error', error: serializeError(error) };
+    this.#emitProgress(true);
+  }
+
+  #itemOf(path: string): BatchItem {
+    return this.#items.get(path) ?? { path, state: 'queued' };
+  }
+
+  #setItem(item: BatchItem, emit = true): void {
+    const previous = this.#items.get(item.path);
+    const merged: BatchItem = { ...item };
+    if (!merged.thumbnail && previous?.thumbnail) merged.thumbnail = previous.thumbnail;
+    this.#items.set(item.path, merged);
+    if (emit && this.#status.jobId !== undefined) {
+      // The thumbnail travels once (when the image starts); later updates leave it out.
+      const { thumbnail, ...rest } = merged;
+      const sent = item.thumbnail ? { ...rest, thumbnail } : rest;
+      this.#options.events.emit('batch.item', { jobId: this.#status.jobId, item: sent });
+    }
+  }
+
+  #emitProgress(force: boolean): void {
+    const now = Date.now();
+    const snap = this.#tracker.snapshot();
+    this.#status = {
+      ...this.#status,
+      progress: {
+        total: snap.total,
+        described: snap.described,
+        skipped: snap.skipped,
+        failed: snap.failed,
+        remaining: snap.remaining,
+        perMinute: snap.perMinute,
+        ...(snap.etaMs !== undefined ? { etaSeconds: snap.etaMs / 1000 } : {}),
+      },
+    };
+    const finishedAll = snap.total > 0 && snap.remaining === 0;
+    if (!force && !finishedAll && now - this.#lastProgress < PROGRESS_EVERY_MS) return;
+    this.#lastProgress = now;
+    const { state, jobId, folder, progress, summary, error } = this.#status;
+    this.#options.events.emit('batch.progress', {
+      state,
+      progress,
+      ...(jobId !== undefined ? { jobId } : {}),
+      ...(folder !== undefined ? { folder } : {}),
+      ...(summary !== undefined ? { summary } : {}),
+      ...(error !== undefined ? { error } : {}),
+    });
+  }
+}

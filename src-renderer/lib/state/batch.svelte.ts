@@ -1,0 +1,208 @@
+import { SvelteMap } from 'svelte/reactivity';
+import type {
+  BatchItem,
+  BatchOutput,
+  BatchPreset,
+  BatchProgress,
+  BatchState,
+  BatchStatus,
+  BatchSummary,
+  EventPayload,
+} from '../../../src-main/api/contract';
+import type { ApiClient } from '../api/client';
+import { messageOf, type Toasts } from './toasts.svelte';
+
+export interface BatchRow {
+  path: string;
+  state: BatchItem['state'];
+  text?: string;
+  error?: { code: string; message: string };
+  /** An object URL of the thumbnail, once it arrived. */
+  thumbnail?: string;
+}
+
+const EMPTY: BatchProgress = {
+  total: 0,
+  described: 0,
+  skipped: 0,
+  failed: 0,
+  remaining: 0,
+  perMinute: 0,
+};
+
+/** The Batch view's form and the app's batch job as the core reports it. */
+export class BatchStore {
+  // The form.
+  folder = $state('');
+  mode = $state<'preset' | 'prompt'>('preset');
+  preset = $state<BatchPreset>('caption');
+  prompt = $state('');
+  outputs = $state<BatchOutput[]>(['txt']);
+  recursive = $state(false);
+  skipExisting = $state(false);
+
+  // The job.
+  state = $state<BatchState>('idle');
+  jobId = $state<string | undefined>(undefined);
+  progress = $state<BatchProgress>(EMPTY);
+  summary = $state<BatchSummary | undefined>(undefined);
+  error = $state<string | undefined>(undefined);
+  rows = new SvelteMap<string, BatchRow>();
+  busy = $state(false);
+
+  readonly #client: ApiClient;
+  readonly #toasts: Toasts;
+
+  constructor(client: ApiClient, toasts: Toasts) {
+    this.#client = client;
+    this.#toasts = toasts;
+    client.on('batch.progress', (payload) => this.#onProgress(payload));
+    client.on('batch.item', ({ jobId, item }) => {
+      if (jobId === this.jobId || this.jobId === undefined) {
+        this.jobId = jobId;
+        this.#setRow(item);
+      }
+    });
+  }
+
+  get active(): boolean {
+    return this.state === 'starting' || this.state === 'running' || this.state === 'paused';
+  }
+
+  get finishedCount(): number {
+    return this.progress.described + this.progress.skipped + this.progress.failed;
+  }
+
+  get canStart(): boolean {
+    const hasPrompt = this.mode === 'preset' || this.prompt.trim() !== '';
+    return (
+      !this.active &&
+      !this.busy &&
+      this.folder.trim() !== '' &&
+      hasPrompt &&
+      this.outputs.length > 0
+    );
+  }
+
+  toggleOutput(output: BatchOutput, on: boolean): void {
+    const others = this.outputs.filter((o) => o !== output);
+    this.outputs = on ? [...others, output] : others;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.#apply(await this.#client.call('batch.status', {}));
+    } catch {
+      // The view shows the form; a failed status read is not worth a toast.
+    }
+  }
+
+  async start(): Promise<void> {
+    if (!this.canStart) return;
+    this.busy = true;
+    this.error = undefined;
+    this.#clearRows();
+    this.summary = undefined;
+    this.jobId = undefined;
+    this.progress = EMPTY;
+    try {
+      const status = await this.#client.call('batch.start', {
+        folder: this.folder.trim(),
+        recursive: this.recursive,
+        outputs: this.outputs,
+        ...(this.mode === 'preset' ? { preset: this.preset } : { prompt: this.prompt.trim() }),
+        ...(this.skipExisting ? { existing: 'skip' as const } : {}),
+      });
+      this.#apply(status);
+    } catch (error) {
+      this.error = messageOf(error);
+      this.#toasts.error(`Batch not started: ${messageOf(error)}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async pause(): Promise<void> {
+    await this.#control('batch.pause');
+  }
+
+  async resume(): Promise<void> {
+    await this.#control('batch.resume');
+  }
+
+  async cancel(): Promise<void> {
+    await this.#control('batch.cancel');
+  }
+
+  async #control(method: 'batch.pause' | 'batch.resume' | 'batch.cancel'): Promise<void> {
+    try {
+      await this.#client.call(method, {});
+    } catch (error) {
+      this.#toasts.error(messageOf(error));
+    }
+  }
+
+  #onProgress(payload: EventPayload<'batch.progress'>): void {
+    const wasActive = this.active;
+    if (payload.jobId !== undefined) this.jobId = payload.jobId;
+    this.state = payload.state;
+    this.progress = payload.progress;
+    this.summary = payload.summary;
+    this.error = payload.error?.message;
+    if (wasActive && payload.state === 'finished' && payload.summary) {
+      this.#notify(payload.summary);
+    } else if (wasActive && payload.state === 'error' && payload.error) {
+      this.#toasts.error(`Batch stopped: ${payload.error.message}`);
+    }
+  }
+
+  #apply(status: BatchStatus): void {
+    this.state = status.state;
+    this.jobId = status.jobId;
+    this.progress = status.progress;
+    this.summary = status.summary;
+    this.error = status.error?.message;
+    if (status.folder !== undefined && this.folder === '') this.folder = status.folder;
+    for (const item of status.items) this.#setRow(item);
+  }
+
+  #setRow(item: BatchItem): void {
+    const previous = this.rows.get(item.path);
+    let thumbnail = previous?.thumbnail;
+    if (item.thumbnail && thumbnail === undefined) {
+      const blob = new Blob([item.thumbnail.data.slice().buffer as ArrayBuffer], {
+        type: item.thumbnail.mime,
+      });
+      thumbnail = URL.createObjectURL(blob);
+    }
+    this.rows.set(item.path, {
+      path: item.path,
+      state: item.state,
+      ...(item.text !== undefined ? { text: item.text } : {}),
+      ...(item.error !== undefined ? { error: item.error } : {}),
+      ...(thumbnail !== undefined ? { thumbnail } : {}),
+    });
+  }
+
+  #clearRows(): void {
+    for (const row of this.rows.values()) {
+      if (row.thumbnail) URL.revokeObjectURL(row.thumbnail);
+    }
+    this.rows.clear();
+  }
+
+  /** A toast in the window and, where allowed, a system notification. */
+  #notify(summary: BatchSummary): void {
+    const text = summary.cancelled
+      ? `Batch cancelled: ${summary.described} described. Start again to continue.`
+      : `Batch done: ${summary.described} described, ${summary.skipped} skipped, ${summary.failed} failed.`;
+    this.#toasts.info(text);
+    if (
+      typeof Notification !== 'undefined' &&
+      Notification.permission === 'granted' &&
+      document.hidden
+    ) {
+      new Notification('llava-desk', { body: text });
+    }
+  }
+}

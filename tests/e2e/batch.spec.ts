@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { corruptPng, pngFile } from './support/images.js';
+import { SCREENSHOTS } from './support/page-input.js';
+import { installTinyModel } from './support/tiny-model.js';
+import { startWebHost, type RunningWebHost } from './support/web-host.js';
+
+// The Batch view against web mode with the tiny model: a folder of three images, one corrupt.
+test.describe.configure({ mode: 'serial' });
+
+let host: RunningWebHost;
+let page: Page;
+let folder: string;
+const problems: string[] = [];
+
+test.beforeAll(async ({ browser }) => {
+  folder = await mkdtemp(join(tmpdir(), 'llava-desk-e2e-batch-'));
+  const files = await Promise.all([
+    pngFile('gradient.png', 'gradient'),
+    pngFile('stripes.png', 'stripes', 64, 96),
+    corruptPng('broken.png'),
+  ]);
+  for (const file of files) {
+    await writeFile(join(folder, file.name), Buffer.from(file.base64, 'base64'));
+  }
+  host = await startWebHost({ prepare: installTinyModel });
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(host.url);
+  await expect(page.getByRole('combobox', { name: 'Model' })).toHaveValue('tiny-llava');
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  await host?.stop();
+  if (folder) await rm(folder, { recursive: true, force: true });
+});
+
+test('describe a folder: progress, descriptions, a failure with its reason, sidecars', async () => {
+  await page.getByRole('button', { name: 'Batch' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Describe a folder' });
+  await expect(dialog).toBeVisible();
+  const start = dialog.getByRole('button', { name: 'Start' });
+  await expect(start).toBeDisabled();
+
+  await dialog.getByRole('textbox', { name: 'Folder' }).fill(folder);
+  await dialog.getByRole('radio', { name: 'A preset' }).check();
+  await dialog.getByRole('combobox', { name: 'Preset' }).selectOption('caption');
+  await expect(dialog.getByRole('checkbox', { name: '.txt sidecars' })).toBeChecked();
+  await start.click();
+
+  const bar = dialog.getByRole('progressbar', { name: 'Images described' });
+  await expect(bar).toBeVisible();
+  await expect(bar).toHaveAttribute('aria-valuemax', '3', { timeout: 30_000 });
+  await expect(bar).toHaveAttribute('aria-valuenow', '3', { timeout: 45_000 });
+  await expect(dialog.getByText('Done', { exact: true })).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Start' })).toBeEnabled();
+
+  const items = dialog.getByRole('list', { name: 'Images' }).getByRole('listitem');
+  await expect(items).toHaveCount(3);
+  for (const name of ['gradient.png', 'stripes.png']) {
+    const item = items.filter({ hasText: name });
+    await expect(item).toHaveAttribute('data-state', 'done');
+    await expect(item.getByRole('img', { name })).toBeVisible();
+    await expect(item.locator('.text')).not.toBeEmpty();
+  }
+  const broken = items.filter({ hasText: 'broken.png' });
+  await expect(broken).toHaveAttribute('data-state', 'failed');
+  await expect(broken.getByText(/^Failed: .+/)).toBeVisible();
+  await expect(page.getByText(/Batch done: 2 described, 0 skipped, 1 failed/)).toBeVisible();
+
+  for (const name of ['gradient', 'stripes']) {
+    const sidecar = join(folder, `${name}.txt`);
+    expect(existsSync(sidecar)).toBe(true);
+    expect((await readFile(sidecar, 'utf8')).trim()).not.toBe('');
+  }
+  expect(existsSync(join(folder, 'broken.txt'))).toBe(false);
+
+  // Shown at the top of the list for the screenshots.
+  await dialog.evaluate((element) => element.scrollTo(0, 0));
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: `${SCREENSHOTS}/batch-${colorScheme}.png` });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('starting the same folder again continues: described images are skipped', async () => {
+  const dialog = page.getByRole('dialog', { name: 'Describe a folder' });
+  await dialog.getByRole('button', { name: 'Start' }).click();
+  const bar = dialog.getByRole('progressbar', { name: 'Images described' });
+  await expect(dialog.getByText('2 skipped')).toBeVisible({ timeout: 45_000 });
+  await expect(bar).toHaveAttribute('aria-valuenow', '3', { timeout: 45_000 });
+  await expect(dialog.getByRole('button', { name: 'Start' })).toBeEnabled();
+  expect(problems).toEqual([]);
+});
