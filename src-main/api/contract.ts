@@ -176,6 +176,18 @@ export interface ModelsState {
   activeModelId?: string;
 }
 
+/** The load plan shown before loading (GgufInsights, counting the projector). */
+export interface ModelFitPlan {
+  gpuLayers: number;
+  totalLayers: number;
+  contextSize: number;
+  expectedRamBytes: number;
+  expectedVramBytes: number;
+  fits: boolean;
+  /** Why it does not fit (empty when it does). */
+  problems: string[];
+}
+
 export type EngineState = 'none' | 'idle' | 'loading' | 'ready' | 'error';
 
 export interface EngineStatus {
@@ -314,6 +326,8 @@ export const METHOD_PARAMS = {
     .strict(),
   /** Makes a model the one chats use and loads it. */
   'models.select': z.object({ id: modelId }).strict(),
+  /** How an installed model would be loaded on this machine with the current settings. */
+  'models.plan': z.object({ id: modelId }).strict(),
   'engine.status': empty,
   /** Starts describing a folder (one job at a time); a folder described before continues. */
   'batch.start': z
@@ -358,6 +372,7 @@ export interface MethodResults {
   'models.delete': Record<string, never>;
   'models.import': ApiInstalledModel;
   'models.select': EngineStatus;
+  'models.plan': ModelFitPlan;
   'engine.status': EngineStatus;
   'batch.start': BatchStatus;
   'batch.pause': BatchStatus;

@@ -172,6 +172,7 @@ export class AppCore {
       'images.add': (p) => this.#images.add(p.name, p.data),
       'images.thumbnail': (p) => this.#images.thumbnail(p.id),
       'models.list': () => models.list(),
+      'models.plan': (p) => models.plan(p.id),
       'models.download': (p) => models.download(p.catalogId),
       'models.cancelDownload': async (p) => {
         await models.cancelDownload(p.id, p.keepPartial ?? true);

@@ -1,15 +1,18 @@
 import { totalmem } from 'node:os';
+import { getLlama, type Llama } from 'node-llama-cpp';
 import type {
   ApiCatalogModel,
   ApiDownload,
   ApiInstalledModel,
   DownloadProgress,
   ModelsState,
+  ModelFitPlan,
 } from '../api/contract.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
 import { findCatalogEntry, loadCatalog } from '../models/catalog/load-catalog.js';
 import type { Catalog } from '../models/catalog/schema.js';
 import type { RetryPolicy } from '../models/download/retry-policy.js';
+import { planModelFit } from '../models/fit/plan-model-fit.js';
 import { importModel } from '../models/import-model.js';
 import { startPull, type PullHandle } from '../models/pull.js';
 import { listModels, removeModel, type InstalledModel } from '../models/registry/registry.js';
@@ -47,6 +50,7 @@ export class ModelService {
   readonly #options: ModelServiceOptions;
   #catalog: Promise<Catalog> | undefined;
   #downloads = new Map<string, RunningDownload>();
+  #llamaInstance: Promise<Llama | undefined> | undefined;
 
   constructor(options: ModelServiceOptions) {
     this.#options = options;
@@ -59,6 +63,40 @@ export class ModelService {
 
   async defaultCatalogId(): Promise<string | undefined> {
     return (await this.catalog()).models.find((m) => m.default === true)?.id;
+  }
+
+  /**
+   * The plan for loading an installed model with the current GPU-layer and context settings:
+   * what the settings leave on 'auto' is sized for this machine's RAM and VRAM.
+   */
+  async plan(id: string): Promise<ModelFitPlan> {
+    const { installed } = await listModels(this.#options.modelsDir);
+    const model = installed.find((m) => m.id === id);
+    if (!model) throw new LlavaDeskError('MODEL_NOT_INSTALLED', `no installed model with id ${id}`);
+    const settings = this.#options.settings.current;
+    const llama = await this.#llama();
+    const plan = await planModelFit({
+      modelPath: model.modelPath,
+      mmprojPath: model.mmprojPath,
+      gpuLayers: settings.gpuLayers,
+      contextSize: settings.contextSize,
+      ...(llama ? { llama } : {}),
+    });
+    return {
+      gpuLayers: plan.gpuLayers,
+      totalLayers: plan.totalLayers,
+      contextSize: plan.contextSize,
+      expectedRamBytes: plan.expectedRamBytes,
+      expectedVramBytes: plan.expectedVramBytes,
+      fits: plan.fits,
+      problems: plan.problems,
+    };
+  }
+
+  /** node-llama-cpp's view of the GPU, for the plan; undefined where it cannot load (CPU plan). */
+  #llama(): Promise<Llama | undefined> {
+    this.#llamaInstance ??= getLlama({ gpu: 'auto', build: 'never' }).catch(() => undefined);
+    return this.#llamaInstance;
   }
 
   async list(): Promise<ModelsState> {

@@ -231,6 +231,10 @@ test('models and settings panels', async () => {
   await page.getByRole('button', { name: 'Models' }).click();
   const dialog = page.getByRole('dialog', { name: 'Models' });
   await expect(dialog.getByText('Tiny LLaVA')).toBeVisible();
+  // The load plan is shown before the model is loaded.
+  await expect(
+    dialog.getByText(/Load plan: CPU only · context [\d,]+ tokens · about/),
+  ).toBeVisible();
   await expect(dialog.getByRole('heading', { name: 'Catalog' })).toBeVisible();
   await shoot('model-manager');
   await dialog.getByRole('button', { name: 'Close' }).click();

@@ -85,6 +85,22 @@ describe('the app core on the tiny model', () => {
     expect((await core.call('engine.status', {})).state).toBe('idle');
   });
 
+  it('shows the load plan of an installed model before loading it', async () => {
+    const [model] = (await core.call('models.list', {})).installed;
+    if (!model) throw new Error('no installed model');
+    const plan = await core.call('models.plan', { id: model.id });
+    expect(plan.fits).toBe(true);
+    expect(plan.problems).toEqual([]);
+    expect(plan.gpuLayers).toBe(0); // no GPU on this machine
+    expect(plan.totalLayers).toBeGreaterThan(0);
+    expect(plan.contextSize).toBeGreaterThan(0);
+    expect(plan.expectedRamBytes).toBeGreaterThan(0);
+    expect(await dispatch('models.plan', { id: 'not-installed' })).toMatchObject({
+      ok: false,
+      error: { code: 'MODEL_NOT_INSTALLED' },
+    });
+  });
+
   it('stores an image, answers with streaming, follows up, regenerates and edits', async () => {
     const added = await core.call('images.add', { name: 'checker.png', data: pngBytes });
     expect(added.ref).toMatchObject({ width: 64, height: 40, mime: 'image/png' });

@@ -52,6 +52,18 @@ describe('auto-fit to the machine', () => {
     expect(plan).toMatchObject({ contextSize: 1024, gpuLayers: 0, fits: true });
   });
 
+  it('does not call a context beyond the training length a memory problem', async () => {
+    const plan = await planModelFit({
+      modelPath: pair.modelPath,
+      mmprojPath: pair.mmprojPath,
+      llama,
+      contextSize: 32768,
+      gpuLayers: 0,
+      hardware: { ram: { total: 8 * GB, free: 6 * GB } },
+    });
+    expect(plan).toMatchObject({ contextSize: 32768, fits: true, problems: [] });
+  });
+
   it('says it does not fit when memory is too small, with the reason', async () => {
     const plan = await planModelFit({
       modelPath: pair.modelPath,

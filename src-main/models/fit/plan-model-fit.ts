@@ -102,8 +102,14 @@ export async function planModelFit(request: FitRequest): Promise<FitPlan> {
   const expectedVramBytes = values.totalVramUsage + (onGpu ? mmprojBytes : 0);
 
   const problems: string[] = [];
-  if (resolved.compatibilityScore === 0)
+  // The resolver also scores a context beyond the training length 0: a quality caveat, not a
+  // memory problem, so that case is judged by the memory figures below alone.
+  const train = insights.trainContextSize;
+  const beyondTraining =
+    typeof request.contextSize === 'number' && train !== undefined && request.contextSize > train;
+  if (resolved.compatibilityScore === 0 && !beyondTraining) {
     problems.push('the model and context do not fit in memory');
+  }
   if (expectedRamBytes > hardware.ram.total + swap.total) {
     problems.push(
       `needs about ${expectedRamBytes} bytes of RAM, the machine has ${hardware.ram.total}`,

@@ -3,6 +3,7 @@ import type {
   ApiCatalogModel,
   DownloadProgress,
   EngineStatus,
+  ModelFitPlan,
   ModelsState,
 } from '../../../src-main/api/contract';
 import type { ApiClient } from '../api/client';
@@ -13,6 +14,8 @@ export class ModelsStore {
   state = $state<ModelsState | null>(null);
   engine = $state<EngineStatus>({ state: 'none' });
   progress = new SvelteMap<string, DownloadProgress>();
+  /** Load plans of installed models on this machine, by model id. */
+  plans = new SvelteMap<string, ModelFitPlan>();
   busy = $state(false);
   readonly #client: ApiClient;
   readonly #toasts: Toasts;
@@ -51,6 +54,15 @@ export class ModelsStore {
   get activeName(): string | undefined {
     const id = this.state?.activeModelId;
     return this.state?.installed.find((m) => m.id === id)?.displayName;
+  }
+
+  /** Asks how a model would be loaded (GPU layers, context, memory) before it is loaded. */
+  async loadPlan(id: string): Promise<void> {
+    try {
+      this.plans.set(id, await this.#client.call('models.plan', { id }));
+    } catch {
+      this.plans.delete(id);
+    }
   }
 
   download(id: string): Promise<void> {
