@@ -17,60 +17,11 @@
 #include "common.h"
 #include "context.h"
 #include "model.h"
+#include "sampling.h"
 
 namespace lld {
 
 namespace {
-
-double NowMs() {
-    using namespace std::chrono;
-    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string TokenPiece(const llama_vocab * vocab, llama_token token) {
-    std::string out(32, '\0');
-    int32_t n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
-    if (n < 0) {
-        out.resize(static_cast<size_t>(-n));
-        n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
-    }
-    out.resize(n < 0 ? 0 : static_cast<size_t>(n));
-    return out;
-}
-
-// Length of the longest prefix of `s` that does not end inside an incomplete UTF-8 sequence.
-size_t Utf8CompleteLength(const std::string & s) {
-    const size_t n = s.size();
-    size_t back = 0;
-    while (back < 4 && back < n) {
-        const unsigned char c = static_cast<unsigned char>(s[n - 1 - back]);
-        if ((c & 0xC0) != 0x80) {  // lead byte or ASCII
-            size_t need = 1;
-            if ((c & 0xE0) == 0xC0) {
-                need = 2;
-            } else if ((c & 0xF0) == 0xE0) {
-                need = 3;
-            } else if ((c & 0xF8) == 0xF0) {
-                need = 4;
-            }
-            return back + 1 < need ? n - 1 - back : n;
-        }
-        back++;
-    }
-    return n;  // only continuation bytes: invalid anyway, emit as is
-}
-
-struct GenOptions {
-    int32_t maxTokens = 256;
-    float temperature = 0.8f;
-    int32_t topK = 40;
-    float topP = 0.95f;
-    float minP = 0.05f;
-    float repeatPenalty = 1.0f;
-    int32_t repeatLastN = 64;
-    uint32_t seed = LLAMA_DEFAULT_SEED;
-    bool stopAtEog = true;
-};
 
 struct TokenEvent {
     llama_token id;
@@ -139,7 +90,7 @@ void Settle(Napi::Env env, const std::shared_ptr<GenState> & st) {
 
 class GenerateWorker : public Napi::AsyncWorker {
   public:
-    GenerateWorker(Napi::Env env, std::shared_ptr<GenState> st, int32_t seqId, int32_t nPast, GenOptions opts,
+    GenerateWorker(Napi::Env env, std::shared_ptr<GenState> st, int32_t seqId, int32_t nPast, SamplingOptions opts,
                    Napi::ThreadSafeFunction tsfn, bool hasTsfn)
         : Napi::AsyncWorker(env, "llava_desk.generate"),
           st_(std::move(st)),
@@ -234,40 +185,7 @@ class GenerateWorker : public Napi::AsyncWorker {
                               "no logits available: evaluate a prompt (ending in text, logitsLast: true) before generate()");
         }
 
-        llama_sampler_chain_params sp = llama_sampler_chain_default_params();
-        sp.no_perf = true;
-        std::unique_ptr<llama_sampler, decltype(&llama_sampler_free)> smpl(llama_sampler_chain_init(sp), &llama_sampler_free);
-        {
-            int32_t nSuppress = 0;
-            const llama_token * suppress = llama_vocab_get_suppress_tokens(vocab, &nSuppress);
-            if (nSuppress > 0 && suppress != nullptr) {
-                std::vector<llama_logit_bias> bias;
-                for (int32_t i = 0; i < nSuppress; i++) {
-                    bias.push_back({suppress[i], -INFINITY});
-                }
-                llama_sampler_chain_add(smpl.get(), llama_sampler_init_logit_bias(llama_vocab_n_tokens(vocab),
-                                                                                  static_cast<int32_t>(bias.size()),
-                                                                                  bias.data()));
-            }
-        }
-        if (opts_.repeatPenalty != 1.0f) {
-            llama_sampler_chain_add(smpl.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), opts_.repeatLastN, opts_.repeatPenalty, 0.0f, 0.0f));
-        }
-        if (opts_.temperature <= 0.0f) {
-            llama_sampler_chain_add(smpl.get(), llama_sampler_init_greedy());
-        } else {
-            if (opts_.topK > 0) {
-                llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_k(opts_.topK));
-            }
-            if (opts_.topP < 1.0f) {
-                llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_p(opts_.topP, 1));
-            }
-            if (opts_.minP > 0.0f) {
-                llama_sampler_chain_add(smpl.get(), llama_sampler_init_min_p(opts_.minP, 1));
-            }
-            llama_sampler_chain_add(smpl.get(), llama_sampler_init_temp(opts_.temperature));
-            llama_sampler_chain_add(smpl.get(), llama_sampler_init_dist(opts_.seed));
-        }
+        SamplerPtr smpl = MakeSampler(vocab, opts_);
 
         llama_batch batch = llama_batch_init(1, 0, 1);
         std::string pending;  // bytes of an incomplete UTF-8 sequence not yet streamed
@@ -335,7 +253,7 @@ class GenerateWorker : public Napi::AsyncWorker {
     std::shared_ptr<GenState> st_;
     int32_t seqId_;
     int32_t nPastStart_;
-    GenOptions opts_;
+    SamplingOptions opts_;
     Napi::ThreadSafeFunction tsfn_;
     bool hasTsfn_;
 };
@@ -353,21 +271,7 @@ Napi::Value Generate(const Napi::CallbackInfo & info) {
             Throw(env, code::kInvalidArgument, "nPast must be >= 0");
         }
         Napi::Object o = OptObject(info, 3);
-        GenOptions opts;
-        opts.maxTokens = OptInt(o, "maxTokens", opts.maxTokens);
-        opts.temperature = static_cast<float>(OptNumber(o, "temperature", opts.temperature));
-        opts.topK = OptInt(o, "topK", opts.topK);
-        opts.topP = static_cast<float>(OptNumber(o, "topP", opts.topP));
-        opts.minP = static_cast<float>(OptNumber(o, "minP", opts.minP));
-        opts.repeatPenalty = static_cast<float>(OptNumber(o, "repeatPenalty", opts.repeatPenalty));
-        opts.repeatLastN = OptInt(o, "repeatLastN", opts.repeatLastN);
-        opts.seed = OptUint(o, "seed", opts.seed);
-        opts.stopAtEog = OptBool(o, "stopAtEog", opts.stopAtEog);
-        if (opts.maxTokens < 0 || opts.temperature < 0 || opts.topP <= 0 || opts.topP > 1 || opts.minP < 0 || opts.minP > 1 ||
-            opts.repeatPenalty <= 0) {
-            Throw(env, code::kInvalidArgument,
-                  "invalid sampling options (maxTokens >= 0, temperature >= 0, 0 < topP <= 1, 0 <= minP <= 1, repeatPenalty > 0)");
-        }
+        SamplingOptions opts = ReadSamplingOptions(env, o);
         bool hasCb = info.Length() > 4 && info[4].IsFunction();
         if (info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsNull() && !hasCb) {
             Throw(env, code::kInvalidArgument, "onToken must be a function");

@@ -23,99 +23,11 @@
 #include "common.h"
 #include "context.h"
 #include "model.h"
+#include "sampling.h"
 
 namespace lld {
 
 namespace {
-
-double NowMs() {
-    using namespace std::chrono;
-    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string TokenPiece(const llama_vocab * vocab, llama_token token) {
-    std::string out(32, '\0');
-    int32_t n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
-    if (n < 0) {
-        out.resize(static_cast<size_t>(-n));
-        n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, true);
-    }
-    out.resize(n < 0 ? 0 : static_cast<size_t>(n));
-    return out;
-}
-
-// Length of the longest prefix of `s` that does not end inside an incomplete UTF-8 sequence.
-size_t Utf8CompleteLength(const std::string & s) {
-    const size_t n = s.size();
-    size_t back = 0;
-    while (back < 4 && back < n) {
-        const unsigned char c = static_cast<unsigned char>(s[n - 1 - back]);
-        if ((c & 0xC0) != 0x80) {
-            size_t need = 1;
-            if ((c & 0xE0) == 0xC0) {
-                need = 2;
-            } else if ((c & 0xF0) == 0xE0) {
-                need = 3;
-            } else if ((c & 0xF8) == 0xF0) {
-                need = 4;
-            }
-            return back + 1 < need ? n - 1 - back : n;
-        }
-        back++;
-    }
-    return n;
-}
-
-struct SeqOptions {
-    int32_t maxTokens = 256;
-    float temperature = 0.8f;
-    int32_t topK = 40;
-    float topP = 0.95f;
-    float minP = 0.05f;
-    float repeatPenalty = 1.0f;
-    int32_t repeatLastN = 64;
-    uint32_t seed = LLAMA_DEFAULT_SEED;
-    bool stopAtEog = true;
-};
-
-using SamplerPtr = std::unique_ptr<llama_sampler, decltype(&llama_sampler_free)>;
-
-// The same chain generate() builds, so one sequence samples as it would alone.
-SamplerPtr MakeSampler(const llama_vocab * vocab, const SeqOptions & o) {
-    llama_sampler_chain_params sp = llama_sampler_chain_default_params();
-    sp.no_perf = true;
-    SamplerPtr smpl(llama_sampler_chain_init(sp), &llama_sampler_free);
-    int32_t nSuppress = 0;
-    const llama_token * suppress = llama_vocab_get_suppress_tokens(vocab, &nSuppress);
-    if (nSuppress > 0 && suppress != nullptr) {
-        std::vector<llama_logit_bias> bias;
-        for (int32_t i = 0; i < nSuppress; i++) {
-            bias.push_back({suppress[i], -INFINITY});
-        }
-        llama_sampler_chain_add(smpl.get(), llama_sampler_init_logit_bias(llama_vocab_n_tokens(vocab),
-                                                                          static_cast<int32_t>(bias.size()), bias.data()));
-    }
-    if (o.repeatPenalty != 1.0f) {
-        llama_sampler_chain_add(smpl.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), o.repeatLastN,
-                                                                         o.repeatPenalty, 0.0f, 0.0f));
-    }
-    if (o.temperature <= 0.0f) {
-        llama_sampler_chain_add(smpl.get(), llama_sampler_init_greedy());
-        return smpl;
-    }
-    if (o.topK > 0) {
-        llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_k(o.topK));
-    }
-    if (o.topP < 1.0f) {
-        llama_sampler_chain_add(smpl.get(), llama_sampler_init_top_p(o.topP, 1));
-    }
-    if (o.minP > 0.0f) {
-        llama_sampler_chain_add(smpl.get(), llama_sampler_init_min_p(o.minP, 1));
-    }
-    llama_sampler_chain_add(smpl.get(), llama_sampler_init_temp(o.temperature));
-    llama_sampler_chain_add(smpl.get(), llama_sampler_init_dist(o.seed));
-    return smpl;
-}
 
 // llama_sampler_sample() over saved logits instead of the context's current ones.
 llama_token SampleFromLogits(llama_sampler * smpl, const std::vector<float> & logits) {
@@ -136,7 +48,7 @@ llama_token SampleFromLogits(llama_sampler * smpl, const std::vector<float> & lo
 struct SeqRun {
     int32_t seqId = 0;
     llama_pos nPast = 0;
-    SeqOptions opts;
+    SamplingOptions opts;
     std::vector<float> logits;
     SamplerPtr smpl{nullptr, &llama_sampler_free};
     std::vector<llama_token> tokens;
@@ -410,25 +322,6 @@ class GenerateManyWorker : public Napi::AsyncWorker {
     bool hasTsfn_;
 };
 
-SeqOptions ReadOptions(Napi::Env env, const Napi::Object & o) {
-    SeqOptions opts;
-    opts.maxTokens = OptInt(o, "maxTokens", opts.maxTokens);
-    opts.temperature = static_cast<float>(OptNumber(o, "temperature", opts.temperature));
-    opts.topK = OptInt(o, "topK", opts.topK);
-    opts.topP = static_cast<float>(OptNumber(o, "topP", opts.topP));
-    opts.minP = static_cast<float>(OptNumber(o, "minP", opts.minP));
-    opts.repeatPenalty = static_cast<float>(OptNumber(o, "repeatPenalty", opts.repeatPenalty));
-    opts.repeatLastN = OptInt(o, "repeatLastN", opts.repeatLastN);
-    opts.seed = OptUint(o, "seed", opts.seed);
-    opts.stopAtEog = OptBool(o, "stopAtEog", opts.stopAtEog);
-    if (opts.maxTokens < 0 || opts.temperature < 0 || opts.topP <= 0 || opts.topP > 1 || opts.minP < 0 || opts.minP > 1 ||
-        opts.repeatPenalty <= 0) {
-        Throw(env, code::kInvalidArgument,
-              "invalid sampling options (maxTokens >= 0, temperature >= 0, 0 < topP <= 1, 0 <= minP <= 1, repeatPenalty > 0)");
-    }
-    return opts;
-}
-
 }  // namespace
 
 Napi::Value GenerateMany(const Napi::CallbackInfo & info) {
@@ -472,7 +365,7 @@ Napi::Value GenerateMany(const Napi::CallbackInfo & info) {
             Napi::Float32Array la = lv.As<Napi::Float32Array>();
             s.logits.assign(la.Data(), la.Data() + la.ElementLength());
             Napi::Value ov = r.Get("options");
-            s.opts = ReadOptions(env, ov.IsObject() ? ov.As<Napi::Object>() : Napi::Object::New(env));
+            s.opts = ReadSamplingOptions(env, ov.IsObject() ? ov.As<Napi::Object>() : Napi::Object::New(env));
             st->seqs.push_back(std::move(s));
         }
         const bool hasCb = info.Length() > 2 && info[2].IsFunction();
