@@ -245,24 +245,23 @@ describe('parity with upstream llama-mtmd-cli', () => {
 
   it('gives the same greedy answer for the same model, image and prompt', async () => {
     for (const image of [gradient, checker]) {
-      const cli = await runMtmdCli([
-        '-m',
-        pair.modelPath,
-        '--mmproj',
-        pair.mmprojPath,
-        '--image',
-        image.pngPath,
-        '-p',
-        'Describe the image.',
-        '--temp',
-        '0',
-        '-n',
-        '16',
-        '-c',
-        '1024',
-        '-t',
-        String(THREADS),
-      ]);
+      const cli = await runMtmdCli(
+        [
+          '-m',
+          pair.modelPath,
+          '--mmproj',
+          pair.mmprojPath,
+          '--temp',
+          '0',
+          '-n',
+          '16',
+          '-c',
+          '1024',
+          '-t',
+          String(THREADS),
+        ],
+        { images: [image.pngPath], prompt: 'Describe the image.' },
+      );
       expect(cli.code, cli.stderr.slice(-1500)).toBe(0);
       await fresh.closeSession('parity');
       const ours = await new ChatSession(fresh, {
@@ -272,7 +271,7 @@ describe('parity with upstream llama-mtmd-cli', () => {
         text: 'Describe the image.',
         images: [image],
       });
-      expect(ours.text).toBe(cliAnswer(cli.stdout).trimStart());
+      expect(ours.text).toBe(cliAnswer(cli).trimStart());
     }
   });
 });

@@ -188,12 +188,10 @@ describe('tiny LLaVA pair in llama-mtmd-cli', () => {
       ((x >> 4) + (y >> 4)) % 2 ? [20, 220, 40] : [250, 250, 250],
     );
     const describeImage = async (image: string): Promise<string> => {
-      const args = ['-m', modelPath, '--mmproj', mmprojPath, '--image', image];
-      args.push('-p', 'describe', '-n', '16', '--temp', '0', '-t', '1');
-      // The shared runner repeats runs whose piped stdout came back cut short (an upstream flaw).
-      const run = await runMtmdCli(args);
+      const args = ['-m', modelPath, '--mmproj', mmprojPath, '-n', '16', '--temp', '0', '-t', '1'];
+      const run = await runMtmdCli(args, { images: [image], prompt: 'describe' });
       expect(run.code, run.stderr.slice(-1500)).toBe(0);
-      return cliAnswer(run.stdout).trim();
+      return cliAnswer(run).trim();
     };
     const a = await describeImage(gradient);
     const b = await describeImage(checker);
