@@ -133,8 +133,9 @@ static llama_flash_attn_type ParseFlashAttn(Napi::Env env, const Napi::Object & 
 }
 
 // createContext(model, { nCtx, nBatch, nUbatch, nSeqMax, nThreads, nThreadsBatch, flashAttn, kvUnified }) -> Promise<Context>
-// kvUnified (default true): one KV cell pool shared by all sequences, which is what lets a
-// sequence copy part of another (a shared prompt prefix) without recomputing it.
+// kvUnified (default true): one KV cell pool shared by all sequences, so that a copied prefix
+// shares cells instead of copying data. Without it each sequence has its own buffer of nCtx /
+// nSeqMax cells and attends only to those, which is faster when several sequences are cached.
 Napi::Value Context::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     return AsPromise(env, [&]() -> Napi::Value {
@@ -201,7 +202,8 @@ Napi::Value Context::KvRemove(const Napi::CallbackInfo & info) {
     return Napi::Boolean::New(env, llama_memory_seq_rm(llama_get_memory(ctx), seq, p0, p1));
 }
 
-// kvCopy(srcSeqId, dstSeqId, p0 = 0, p1 = -1)
+// kvCopy(srcSeqId, dstSeqId, p0 = 0, p1 = -1): dst gets src's cells in [p0, p1). Without kvUnified,
+// dst's previous cells are dropped (each sequence has its own buffer, copied whole).
 Napi::Value Context::KvCopy(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     EnsureIdle(env, this);
@@ -211,11 +213,20 @@ Napi::Value Context::KvCopy(const Napi::CallbackInfo & info) {
     CheckSeq(env, dst);
     int32_t p0 = info.Length() > 2 && !info[2].IsUndefined() ? ArgInt(info, 2, "p0") : 0;
     int32_t p1 = info.Length() > 3 && !info[3].IsUndefined() ? ArgInt(info, 3, "p1") : -1;
-    // llama.cpp aborts the process on a partial copy between separate KV buffers.
-    if (!kvUnified && src != dst && (p0 > 0 || p1 >= 0)) {
-        Throw(env, code::kInvalidArgument, "copying part of a sequence needs a context created with kvUnified");
+    llama_memory_t mem = llama_get_memory(ctx);
+    if (kvUnified || src == dst) {
+        llama_memory_seq_cp(mem, src, dst, p0, p1);
+        return env.Undefined();
     }
-    llama_memory_seq_cp(llama_get_memory(ctx), src, dst, p0, p1);
+    // Separate KV buffers: llama.cpp copies only whole buffers (and aborts the process on a partial
+    // copy), replacing what dst held; the range asked for is then cut out of the copy.
+    llama_memory_seq_cp(mem, src, dst, -1, -1);
+    if (p1 >= 0) {
+        llama_memory_seq_rm(mem, dst, p1, -1);
+    }
+    if (p0 > 0) {
+        llama_memory_seq_rm(mem, dst, 0, p0);
+    }
     return env.Undefined();
 }
 

@@ -138,6 +138,9 @@ export class VisionEngine {
         nSeqMax: parallel,
         nThreads: threads,
         nThreadsBatch: threads,
+        // A buffer per sequence: each token attends only to its own sequence's cells, not to every
+        // cached conversation (shared prefixes are still copied, as whole buffers cut to length).
+        kvUnified: false,
       });
       const mtmd = await bridge.addon.initMtmd(model, options.mmprojPath, {
         nThreads: threads,

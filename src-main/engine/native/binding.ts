@@ -134,6 +134,10 @@ export interface NativeContext {
   getInfo(): NativeContextInfo;
   /** Removes positions [p0, p1) of a sequence (seqId -1: all; p1 -1: to the end). */
   kvRemove(seqId: number, p0?: number, p1?: number): boolean;
+  /**
+   * Gives `dstSeqId` the cells of `srcSeqId` in [p0, p1). Without `kvUnified` the destination's
+   * previous cells are dropped (sequences have separate buffers, copied whole, then cut).
+   */
   kvCopy(srcSeqId: number, dstSeqId: number, p0?: number, p1?: number): void;
   /** Drops every sequence except `seqId`. */
   kvKeep(seqId: number): void;
