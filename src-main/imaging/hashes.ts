@@ -1,9 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import type { RgbBitmap } from './size.js';
 
 /** sha256 of the original file's bytes, hex: the key of the content-addressed image store. */
 export function sourceSha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** `sourceSha256` computed on the thread pool, so that it overlaps decoding (also off-thread). */
+export async function sourceSha256Async(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 /**

@@ -2,7 +2,7 @@ import { decodeImage, type ImageInput } from './decode.js';
 import type { DecodeOptions } from './decode-options.js';
 import { LLAVA_15_ENCODER, padColour, type EncoderSpec } from './encoder-spec.js';
 import type { ImageFormat } from './formats.js';
-import { pixelHash, sourceSha256 } from './hashes.js';
+import { pixelHash, sourceSha256Async } from './hashes.js';
 import type { ExifOrientation } from './orientation.js';
 import { planImage, type Detail, type ImagePlan, type PlannedBitmap } from './plan.js';
 import { renderBitmaps } from './render.js';
@@ -69,6 +69,7 @@ function workingLongSide(plan: ImagePlan, spec: EncoderSpec): number {
 async function report(
   input: ImageInput,
   decoded: { format: ImageFormat; orientation: ExifOrientation; hadAlpha: boolean } & Size,
+  sourceSha256: Promise<string>,
   spec: EncoderSpec,
   options: PrepareOptions,
 ): Promise<ImageReport> {
@@ -81,7 +82,7 @@ async function report(
     width: decoded.width,
     height: decoded.height,
     hadAlpha: decoded.hadAlpha,
-    sourceSha256: sourceSha256(input.bytes),
+    sourceSha256: await sourceSha256,
     plan,
     tokens: await planTokens(plan, counter),
     tokensExact: counter.exact,
@@ -97,8 +98,9 @@ export async function planForEncoder(
   options: PrepareOptions = {},
 ): Promise<ImageReport> {
   const spec = options.encoder ?? LLAVA_15_ENCODER;
+  const hashing = sourceSha256Async(input.bytes);
   const decoded = await decodeImage(input, { ...options, maxLongSide: THUMBNAIL_MAX_SIDE });
-  return report(input, decoded, spec, options);
+  return report(input, decoded, hashing, spec, options);
 }
 
 /**
@@ -112,11 +114,15 @@ export async function prepareForEncoder(
 ): Promise<PreparedImage> {
   const spec = options.encoder ?? LLAVA_15_ENCODER;
   const detail = options.detail ?? 'standard';
+  // The hash, the decode, then the renders and the thumbnail run on the thread pool side by side.
+  const hashing = sourceSha256Async(input.bytes);
   const decoded = await decodeImage(input, {
     ...options,
     maxLongSide: (upright) => workingLongSide(planImage(upright, spec, detail), spec),
   });
-  const base = await report(input, decoded, spec, options);
+  const thumbnail = options.thumbnail === false ? undefined : makeThumbnail(decoded.pixels);
+  thumbnail?.catch(() => undefined);
+  const base = await report(input, decoded, hashing, spec, options);
   const rendered = await renderBitmaps(decoded.pixels, base.plan.bitmaps, padColour(spec));
   const bitmaps = rendered.map((bitmap, i) => ({
     ...bitmap,
@@ -124,6 +130,6 @@ export async function prepareForEncoder(
     pixelHash: pixelHash(bitmap),
   }));
   const prepared: PreparedImage = { ...base, bitmaps };
-  if (options.thumbnail ?? true) prepared.thumbnail = await makeThumbnail(decoded.pixels);
+  if (thumbnail) prepared.thumbnail = await thumbnail;
   return prepared;
 }

