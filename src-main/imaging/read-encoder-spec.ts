@@ -1,22 +1,19 @@
 import { access } from 'node:fs/promises';
 import { LlavaDeskError } from '../common/errors.js';
+import { readGgufValues } from '../models/gguf/read-values.js';
 import type { EncoderSpec } from './encoder-spec.js';
 import type { Resolution } from './size.js';
 
-type Tree = Record<string, unknown>;
-
-function isTree(value: unknown): value is Tree {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function at(tree: unknown, path: string): unknown {
-  let node: unknown = tree;
-  for (const key of path.split('.')) {
-    if (!isTree(node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
+/** The metadata keys an encoder spec is read from. */
+const ENCODER_KEYS: ReadonlySet<string> = new Set([
+  'general.architecture',
+  'clip.vision.image_size',
+  'clip.vision.patch_size',
+  'clip.vision.projector_type',
+  'clip.projector_type',
+  'clip.vision.image_grid_pinpoints',
+  'clip.vision.image_mean',
+]);
 
 function positiveInteger(value: unknown): number | undefined {
   const n = typeof value === 'bigint' ? Number(value) : value;
@@ -42,13 +39,17 @@ function pinpoints(value: unknown): Resolution[] {
 }
 
 /**
- * The encoder facts of a parsed mmproj's metadata (as node-llama-cpp nests it by dots).
+ * The encoder facts of an mmproj's metadata (keys as in the file, e.g. `clip.vision.image_size`).
  * Old LLaVA-1.5 conversions carry no `clip.projector_type`; they are MLP projectors.
  */
-export function encoderSpecFromMetadata(metadata: unknown, file: string): EncoderSpec {
-  const architecture = at(metadata, 'general.architecture');
-  const imageSize = positiveInteger(at(metadata, 'clip.vision.image_size'));
-  const patchSize = positiveInteger(at(metadata, 'clip.vision.patch_size'));
+export function encoderSpecFromMetadata(
+  metadata: ReadonlyMap<string, unknown>,
+  file: string,
+): EncoderSpec {
+  const at = (key: string): unknown => metadata.get(key);
+  const architecture = at('general.architecture');
+  const imageSize = positiveInteger(at('clip.vision.image_size'));
+  const patchSize = positiveInteger(at('clip.vision.patch_size'));
   if (architecture !== 'clip' || imageSize === undefined || patchSize === undefined) {
     throw new LlavaDeskError(
       'MMPROJ_NOT_VISION',
@@ -56,14 +57,13 @@ export function encoderSpecFromMetadata(metadata: unknown, file: string): Encode
         'clip.vision.image_size and clip.vision.patch_size)',
     );
   }
-  const projector =
-    at(metadata, 'clip.vision.projector_type') ?? at(metadata, 'clip.projector_type') ?? 'mlp';
-  const mean = numbers(at(metadata, 'clip.vision.image_mean'));
+  const projector = at('clip.vision.projector_type') ?? at('clip.projector_type') ?? 'mlp';
+  const mean = numbers(at('clip.vision.image_mean'));
   const spec: EncoderSpec = {
     imageSize,
     patchSize,
     projectorType: typeof projector === 'string' ? projector : 'mlp',
-    gridPinpoints: pinpoints(at(metadata, 'clip.vision.image_grid_pinpoints')),
+    gridPinpoints: pinpoints(at('clip.vision.image_grid_pinpoints')),
   };
   if (mean && mean.length >= 3) {
     spec.imageMean = [mean[0] ?? 0, mean[1] ?? 0, mean[2] ?? 0];
@@ -80,17 +80,9 @@ export async function readEncoderSpec(mmprojPath: string): Promise<EncoderSpec> 
       cause: error,
     });
   }
-  // Loaded on demand: node-llama-cpp is large and only this call needs it here.
-  const { readGgufFileInfo } = await import('node-llama-cpp');
-  let metadata: unknown;
+  let metadata: Map<string, unknown>;
   try {
-    const info = await readGgufFileInfo(mmprojPath, {
-      readTensorInfo: false,
-      logWarnings: false,
-      sourceType: 'filesystem',
-      spliceSplitFiles: false,
-    });
-    metadata = info.metadata;
+    metadata = await readGgufValues(mmprojPath, ENCODER_KEYS);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new LlavaDeskError('NOT_GGUF', `${mmprojPath}: not a readable GGUF file (${message})`, {

@@ -19,7 +19,8 @@ export interface GgufHeaderLayout {
 }
 
 export const GGUF_MAGIC_BYTES = Buffer.from('GGUF', 'latin1');
-const TYPE_SIZES: Readonly<Record<number, number>> = {
+/** Byte size of each fixed-size GGUF value type, by type id. */
+export const TYPE_SIZES: Readonly<Record<number, number>> = {
   0: 1,
   1: 1,
   2: 2,
@@ -32,12 +33,12 @@ const TYPE_SIZES: Readonly<Record<number, number>> = {
   11: 8,
   12: 8,
 };
-const STRING_TYPE = 8;
-const ARRAY_TYPE = 9;
+export const STRING_TYPE = 8;
+export const ARRAY_TYPE = 9;
 const U32_TYPE = 4;
 
 /** Reads a file front to back on demand, in blocks. */
-class Cursor {
+export class Cursor {
   private buffer = Buffer.alloc(0);
   private bufferStart = 0;
   offset = 0;
@@ -83,7 +84,7 @@ class Cursor {
   }
 }
 
-async function skipValue(cursor: Cursor, type: number): Promise<void> {
+export async function skipValue(cursor: Cursor, type: number): Promise<void> {
   if (type === STRING_TYPE) {
     await cursor.skip(Number(await cursor.u64()));
     return;

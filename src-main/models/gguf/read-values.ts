@@ -1,0 +1,87 @@
+import { open } from 'node:fs/promises';
+import {
+  ARRAY_TYPE,
+  Cursor,
+  GGUF_MAGIC_BYTES,
+  STRING_TYPE,
+  TYPE_SIZES,
+  skipValue,
+} from './header-layout.js';
+
+export type GgufReadValue = number | bigint | boolean | string | GgufReadValue[];
+
+async function readScalar(cursor: Cursor, type: number): Promise<GgufReadValue> {
+  if (type === STRING_TYPE) return cursor.string();
+  const size = TYPE_SIZES[type];
+  if (size === undefined) throw new RangeError(`unknown GGUF value type ${type}`);
+  const b = await cursor.bytes(size);
+  switch (type) {
+    case 0:
+      return b.readUInt8(0);
+    case 1:
+      return b.readInt8(0);
+    case 2:
+      return b.readUInt16LE(0);
+    case 3:
+      return b.readInt16LE(0);
+    case 4:
+      return b.readUInt32LE(0);
+    case 5:
+      return b.readInt32LE(0);
+    case 6:
+      return b.readFloatLE(0);
+    case 7:
+      return b.readUInt8(0) !== 0;
+    case 10:
+      return b.readBigUInt64LE(0);
+    case 11:
+      return b.readBigInt64LE(0);
+    default:
+      return b.readDoubleLE(0); // 12: f64
+  }
+}
+
+async function readValue(cursor: Cursor, type: number): Promise<GgufReadValue> {
+  if (type !== ARRAY_TYPE) return readScalar(cursor, type);
+  const itemType = await cursor.u32();
+  const count = Number(await cursor.u64());
+  const items: GgufReadValue[] = [];
+  for (let i = 0; i < count; i++) items.push(await readValue(cursor, itemType));
+  return items;
+}
+
+/**
+ * The values of `keys` in a GGUF file's metadata (other values are skipped, not decoded).
+ * Throws TypeError for a file that is not GGUF, RangeError for a truncated or malformed header.
+ *
+ * Hand-written over the header walker the model manager already has: node-llama-cpp's
+ * readGgufFileInfo does this too, but importing node-llama-cpp takes about 150 ms, which would
+ * sit on the start-up path of `llava-desk ask` (it reads the projector's image settings while
+ * the engine process starts).
+ */
+export async function readGgufValues(
+  path: string,
+  keys: ReadonlySet<string>,
+): Promise<Map<string, GgufReadValue>> {
+  const file = await open(path, 'r');
+  try {
+    const cursor = new Cursor(file, (await file.stat()).size);
+    if (!(await cursor.bytes(4)).equals(GGUF_MAGIC_BYTES)) {
+      throw new TypeError('not a GGUF file (bad magic)');
+    }
+    const version = await cursor.u32();
+    if (version < 2) throw new TypeError(`GGUF version ${version} is not supported`);
+    await cursor.u64(); // tensor count
+    const kvCount = await cursor.u64();
+    const values = new Map<string, GgufReadValue>();
+    for (let i = 0n; i < kvCount && values.size < keys.size; i++) {
+      const key = await cursor.string();
+      const type = await cursor.u32();
+      if (keys.has(key)) values.set(key, await readValue(cursor, type));
+      else await skipValue(cursor, type);
+    }
+    return values;
+  } finally {
+    await file.close();
+  }
+}
