@@ -127,64 +127,89 @@ export class VisionEngine {
         ? options.gpuLayers
         : (fit?.gpuLayers ?? 0);
     const model = await bridge.addon.loadModel(options.modelPath, { nGpuLayers: gpuLayers });
-    const modelInfo = model.getInfo();
     let context: NativeContext | undefined;
+    let mtmd: NativeMtmd | undefined;
     try {
       const parallel = Math.max(1, options.parallel ?? 1);
       const perSequence =
         typeof options.contextSize === 'number' ? options.contextSize : (fit?.contextSize ?? 4096);
-      context = await bridge.addon.createContext(model, {
-        nCtx: perSequence * parallel,
-        nSeqMax: parallel,
-        nThreads: threads,
-        nThreadsBatch: threads,
-        // A buffer per sequence: each token attends only to its own sequence's cells, not to every
-        // cached conversation (shared prefixes are still copied, as whole buffers cut to length).
-        kvUnified: false,
-      });
-      const mtmd = await bridge.addon.initMtmd(model, options.mmprojPath, {
-        nThreads: threads,
-        useGpu: gpuLayers > 0,
-        cacheEntries: 16,
-      });
-      const mtmdInfo = mtmd.getInfo();
-      if (!mtmdInfo.supportsVision) {
-        mtmd.dispose();
-        throw new LlavaDeskError(
-          'MODEL_NOT_VISION',
-          `${options.mmprojPath} has no vision encoder, so this pair cannot read images.`,
-        );
-      }
-      const template = chooseTemplate(options.template ?? 'auto', model);
-      const contextInfo = context.getInfo();
-      return new VisionEngine({
-        bridge,
-        model,
-        context,
-        mtmd,
-        template,
-        info: {
-          variant: bridge.variant,
-          gpu: bridge.llama.gpu,
-          gpuLayers,
-          contextSize: contextInfo.nCtxSeq,
-          parallel,
-          threads,
-          template: template.name,
-          imageMarker: mtmdInfo.marker,
-          model: {
-            path: options.modelPath,
-            description: modelInfo.description,
-            parameters: modelInfo.nParams,
-            embeddingLength: modelInfo.nEmbd,
-          },
-        },
+      // The projector loads (mostly reading its weights) while the context allocates.
+      const [created, initialised] = await Promise.allSettled([
+        bridge.addon.createContext(model, {
+          nCtx: perSequence * parallel,
+          nSeqMax: parallel,
+          nThreads: threads,
+          nThreadsBatch: threads,
+          // A buffer per sequence: each token attends only to its own sequence's cells, not to
+          // every cached conversation (shared prefixes are still copied, as whole buffers cut to
+          // length).
+          kvUnified: false,
+        }),
+        bridge.addon.initMtmd(model, options.mmprojPath, {
+          nThreads: threads,
+          useGpu: gpuLayers > 0,
+          cacheEntries: 16,
+        }),
+      ]);
+      if (created.status === 'fulfilled') context = created.value;
+      if (initialised.status === 'fulfilled') mtmd = initialised.value;
+      if (created.status === 'rejected') throw created.reason;
+      if (initialised.status === 'rejected') throw initialised.reason;
+      return VisionEngine.#assemble(options, bridge, model, created.value, initialised.value, {
+        gpuLayers,
+        parallel,
+        threads,
       });
     } catch (error) {
+      mtmd?.dispose();
       context?.dispose();
       model.dispose();
       throw error;
     }
+  }
+
+  /** The loaded parts as an engine; throws (the caller frees them) for a pair it cannot use. */
+  static #assemble(
+    options: EngineLoadOptions,
+    bridge: NativeBridge,
+    model: NativeModel,
+    context: NativeContext,
+    mtmd: NativeMtmd,
+    sizes: { gpuLayers: number; parallel: number; threads: number },
+  ): VisionEngine {
+    const { gpuLayers, parallel, threads } = sizes;
+    const mtmdInfo = mtmd.getInfo();
+    if (!mtmdInfo.supportsVision) {
+      throw new LlavaDeskError(
+        'MODEL_NOT_VISION',
+        `${options.mmprojPath} has no vision encoder, so this pair cannot read images.`,
+      );
+    }
+    const template = chooseTemplate(options.template ?? 'auto', model);
+    const modelInfo = model.getInfo();
+    return new VisionEngine({
+      bridge,
+      model,
+      context,
+      mtmd,
+      template,
+      info: {
+        variant: bridge.variant,
+        gpu: bridge.llama.gpu,
+        gpuLayers,
+        contextSize: context.getInfo().nCtxSeq,
+        parallel,
+        threads,
+        template: template.name,
+        imageMarker: mtmdInfo.marker,
+        model: {
+          path: options.modelPath,
+          description: modelInfo.description,
+          parameters: modelInfo.nParams,
+          embeddingLength: modelInfo.nEmbd,
+        },
+      },
+    });
   }
 
   /** The system prompt used when a conversation sets none. */
