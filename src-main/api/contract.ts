@@ -206,6 +206,8 @@ export interface AppInfo {
   /** 'web' when served by `llava-desk serve`, 'electron' in the desktop app. */
   mode: 'web' | 'electron';
   platform: string;
+  /** Whether `dialog.pickFolder` has a native chooser to show (the desktop app). */
+  canPickFolder: boolean;
 }
 
 export interface SendResult {
@@ -348,6 +350,8 @@ export const METHOD_PARAMS = {
   /** Stops the job; starting the same folder again continues where it stopped. */
   'batch.cancel': empty,
   'batch.status': empty,
+  /** The system's folder chooser (desktop app only: web mode answers NOT_IMPLEMENTED). */
+  'dialog.pickFolder': z.object({ title: z.string().max(200).optional() }).strict(),
 } as const;
 
 /** Result types of every method, by name. */
@@ -379,6 +383,8 @@ export interface MethodResults {
   'batch.resume': BatchStatus;
   'batch.cancel': BatchStatus;
   'batch.status': BatchStatus;
+  /** `null` when the chooser was cancelled. */
+  'dialog.pickFolder': { path: string | null };
 }
 
 export type MethodName = keyof typeof METHOD_PARAMS;

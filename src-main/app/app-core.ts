@@ -30,6 +30,8 @@ export interface AppCoreOptions {
   downloadRetry?: Partial<RetryPolicy>;
   /** Starts the engine process (default: child_process.fork of the engine worker). */
   engineLauncher?: () => WorkerLauncher;
+  /** The system's folder chooser: the folder picked, undefined when cancelled (desktop only). */
+  pickFolder?: (title: string) => Promise<string | undefined>;
 }
 
 type Handlers = { [M in MethodName]: (params: ParsedParams<M>) => Promise<MethodResult<M>> };
@@ -141,6 +143,7 @@ export class AppCore {
         dataDir: this.dataDir,
         mode: this.#options.mode,
         platform: process.platform,
+        canPickFolder: this.#options.pickFolder !== undefined,
       }),
       'settings.get': async () => this.#settings.current,
       'settings.update': async (patch) => {
@@ -201,6 +204,16 @@ export class AppCore {
       'batch.resume': async () => this.#batch.resume(),
       'batch.cancel': async () => this.#batch.cancel(),
       'batch.status': async () => this.#batch.status,
+      'dialog.pickFolder': async ({ title }) => {
+        const pick = this.#options.pickFolder;
+        if (!pick) {
+          throw new LlavaDeskError(
+            'NOT_IMPLEMENTED',
+            'This window cannot show a folder chooser: type the folder’s path.',
+          );
+        }
+        return { path: (await pick(title ?? 'Choose a folder')) ?? null };
+      },
     };
   }
 }

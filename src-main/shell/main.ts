@@ -69,6 +69,19 @@ function notify(message: string, kind: 'info' | 'permission'): void {
   });
 }
 
+/** The system's folder chooser, attached to the main window when there is one. */
+async function pickFolder(title: string): Promise<string | undefined> {
+  const options: Electron.OpenDialogOptions = {
+    title,
+    properties: ['openDirectory', 'createDirectory', 'dontAddToRecent'],
+  };
+  const chosen =
+    mainWindow && !mainWindow.isDestroyed()
+      ? await dialog.showOpenDialog(mainWindow, options)
+      : await dialog.showOpenDialog(options);
+  return chosen.canceled ? undefined : chosen.filePaths[0];
+}
+
 async function start(): Promise<void> {
   const dataDir = resolveDataDir(undefined, process.env);
   applySessionPolicy(devServerUrl);
@@ -83,6 +96,7 @@ async function start(): Promise<void> {
     hfBaseUrl: hfBaseUrl(process.env),
     ...(token !== undefined && token !== '' ? { hfToken: token } : {}),
     engineLauncher: () => utilityLauncher(),
+    pickFolder,
   });
   core = opened;
   await desktop.open();

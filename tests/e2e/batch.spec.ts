@@ -45,6 +45,9 @@ test('describe a folder: progress, descriptions, a failure with its reason, side
   await expect(dialog).toBeVisible();
   const start = dialog.getByRole('button', { name: 'Start' });
   await expect(start).toBeDisabled();
+  // A browser page cannot show the system's folder chooser: the path is typed.
+  await expect(dialog.getByText('The full path of a folder on this machine.')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Choose…' })).toHaveCount(0);
 
   await dialog.getByRole('textbox', { name: 'Folder' }).fill(folder);
   await dialog.getByRole('radio', { name: 'A preset' }).check();

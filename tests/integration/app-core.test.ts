@@ -193,3 +193,43 @@ describe('the app core on the tiny model', () => {
     expect((await dispatch('chats.list', {})).ok).toBe(true);
   });
 });
+
+describe('dialog.pickFolder', () => {
+  it('says in app.info that web mode has no chooser, and answers NOT_IMPLEMENTED', async () => {
+    const dispatch = createDispatcher(core);
+    expect(await dispatch('app.info', {})).toMatchObject({
+      ok: true,
+      value: { mode: 'web', canPickFolder: false },
+    });
+    expect(await dispatch('dialog.pickFolder', {})).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_IMPLEMENTED' },
+    });
+  });
+
+  it('returns the desktop chooser’s folder, or null when cancelled (the Electron dialog stood in for: no Electron binary here)', async () => {
+    const answers = [join(dir, 'photos'), undefined];
+    const titles: string[] = [];
+    const desktop = await AppCore.open({
+      dataDir: join(dir, 'desktop-data'),
+      mode: 'electron',
+      hfBaseUrl: 'http://127.0.0.1:9',
+      pickFolder: async (title) => {
+        titles.push(title);
+        return answers.shift();
+      },
+    });
+    try {
+      const dispatch = createDispatcher(desktop);
+      expect(await dispatch('app.info', {})).toMatchObject({ value: { canPickFolder: true } });
+      expect(await dispatch('dialog.pickFolder', { title: 'Folder to describe' })).toEqual({
+        ok: true,
+        value: { path: join(dir, 'photos') },
+      });
+      expect(await dispatch('dialog.pickFolder', {})).toEqual({ ok: true, value: { path: null } });
+      expect(titles).toEqual(['Folder to describe', 'Choose a folder']);
+    } finally {
+      await desktop.close();
+    }
+  });
+});

@@ -49,6 +49,8 @@ export class BatchStore {
   error = $state<string | undefined>(undefined);
   rows = new SvelteMap<string, BatchRow>();
   busy = $state(false);
+  /** Whether the app can show the system's folder chooser (the desktop app can). */
+  canPickFolder = $state(false);
 
   readonly #client: ApiClient;
   readonly #toasts: Toasts;
@@ -91,9 +93,26 @@ export class BatchStore {
 
   async refresh(): Promise<void> {
     try {
-      this.#apply(await this.#client.call('batch.status', {}));
+      const [status, info] = await Promise.all([
+        this.#client.call('batch.status', {}),
+        this.#client.call('app.info', {}),
+      ]);
+      this.#apply(status);
+      this.canPickFolder = info.canPickFolder;
     } catch {
       // The view shows the form; a failed status read is not worth a toast.
+    }
+  }
+
+  /** Fills the folder field from the system's folder chooser; a cancelled chooser changes nothing. */
+  async pickFolder(): Promise<void> {
+    try {
+      const { path } = await this.#client.call('dialog.pickFolder', {
+        title: 'Folder to describe',
+      });
+      if (path !== null) this.folder = path;
+    } catch (error) {
+      this.#toasts.error(messageOf(error));
     }
   }
 
