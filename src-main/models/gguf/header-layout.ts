@@ -105,18 +105,29 @@ export async function skipValue(cursor: Cursor, type: number): Promise<void> {
   await cursor.skip(size);
 }
 
-/** Walks the header of an open GGUF file (v2 or v3) without decoding the values it skips. */
-export async function readGgufHeaderLayout(
-  file: FileHandle,
-  fileSize: number,
-): Promise<GgufHeaderLayout> {
-  const cursor = new Cursor(file, fileSize);
+/**
+ * Reads the fixed header (magic, version 2 or 3, counts), leaving the cursor on the first
+ * key/value pair. TypeError for a file that is not GGUF or has an unsupported version.
+ */
+export async function readFixedHeader(
+  cursor: Cursor,
+): Promise<{ version: number; tensorCount: bigint; kvCount: bigint }> {
   const magic = await cursor.bytes(4);
   if (!magic.equals(GGUF_MAGIC_BYTES)) throw new TypeError('not a GGUF file (bad magic)');
   const version = await cursor.u32();
   if (version < 2) throw new TypeError(`GGUF version ${version} is not supported`);
   const tensorCount = await cursor.u64();
   const kvCount = await cursor.u64();
+  return { version, tensorCount, kvCount };
+}
+
+/** Walks the header of an open GGUF file (v2 or v3) without decoding the values it skips. */
+export async function readGgufHeaderLayout(
+  file: FileHandle,
+  fileSize: number,
+): Promise<GgufHeaderLayout> {
+  const cursor = new Cursor(file, fileSize);
+  const { version, tensorCount, kvCount } = await readFixedHeader(cursor);
   const kvStart = cursor.offset;
   const pairs: GgufHeaderLayout['pairs'] = [];
   let alignment = 32;

@@ -2,9 +2,9 @@ import { open } from 'node:fs/promises';
 import {
   ARRAY_TYPE,
   Cursor,
-  GGUF_MAGIC_BYTES,
   STRING_TYPE,
   TYPE_SIZES,
+  readFixedHeader,
   skipValue,
 } from './header-layout.js';
 
@@ -66,13 +66,7 @@ export async function readGgufValues(
   const file = await open(path, 'r');
   try {
     const cursor = new Cursor(file, (await file.stat()).size);
-    if (!(await cursor.bytes(4)).equals(GGUF_MAGIC_BYTES)) {
-      throw new TypeError('not a GGUF file (bad magic)');
-    }
-    const version = await cursor.u32();
-    if (version < 2) throw new TypeError(`GGUF version ${version} is not supported`);
-    await cursor.u64(); // tensor count
-    const kvCount = await cursor.u64();
+    const { kvCount } = await readFixedHeader(cursor);
     const values = new Map<string, GgufReadValue>();
     for (let i = 0n; i < kvCount && values.size < keys.size; i++) {
       const key = await cursor.string();
