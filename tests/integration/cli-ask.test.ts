@@ -94,23 +94,15 @@ describe('llava-desk ask', () => {
         '--json',
       );
       expect(ours.code, ours.err).toBe(0);
-      const upstream = await runMtmdCli(
-        [
-          '-m',
-          pair.modelPath,
-          '--mmproj',
-          pair.mmprojPath,
-          '--temp',
-          '0',
-          '-n',
-          '12',
-          '-t',
-          '1',
-          '-c',
-          '4096',
-        ],
-        { images: [image.pngPath], prompt: 'Describe the image.' },
-      );
+      const upstream = await runMtmdCli({
+        modelPath: pair.modelPath,
+        mmprojPath: pair.mmprojPath,
+        images: [image.pngPath],
+        prompt: 'Describe the image.',
+        maxTokens: 12,
+        threads: 1,
+        contextSize: 4096,
+      });
       expect(upstream.code, upstream.stderr.slice(-1500)).toBe(0);
       expect((JSON.parse(ours.out) as { text: string }).text).toBe(cliAnswer(upstream).trimStart());
     }

@@ -245,23 +245,15 @@ describe('parity with upstream llama-mtmd-cli', () => {
 
   it('gives the same greedy answer for the same model, image and prompt', async () => {
     for (const image of [gradient, checker]) {
-      const cli = await runMtmdCli(
-        [
-          '-m',
-          pair.modelPath,
-          '--mmproj',
-          pair.mmprojPath,
-          '--temp',
-          '0',
-          '-n',
-          '16',
-          '-c',
-          '1024',
-          '-t',
-          String(THREADS),
-        ],
-        { images: [image.pngPath], prompt: 'Describe the image.' },
-      );
+      const cli = await runMtmdCli({
+        modelPath: pair.modelPath,
+        mmprojPath: pair.mmprojPath,
+        images: [image.pngPath],
+        prompt: 'Describe the image.',
+        maxTokens: 16,
+        threads: THREADS,
+        contextSize: 1024,
+      });
       expect(cli.code, cli.stderr.slice(-1500)).toBe(0);
       await fresh.closeSession('parity');
       const ours = await new ChatSession(fresh, {

@@ -332,30 +332,16 @@ describe('native bridge (libmtmd over node-llama-cpp)', () => {
 
   it('matches llama-mtmd-cli token for token (greedy, same prompt and image)', async () => {
     for (const image of [imageA, imageB]) {
-      const cli = await runMtmdCli(
-        [
-          '-m',
-          pair.modelPath,
-          '--mmproj',
-          pair.mmprojPath,
-          '--temp',
-          '0',
-          '-n',
-          String(N_PREDICT),
-          '-c',
-          String(N_CTX),
-          '-b',
-          String(N_BATCH),
-          '-ub',
-          String(N_UBATCH),
-          '-t',
-          String(N_THREADS),
-          '-fa',
-          'off',
-          '--verbose',
-        ],
-        { images: [image.pngPath], prompt: USER_PROMPT },
-      );
+      const cli = await runMtmdCli({
+        modelPath: pair.modelPath,
+        mmprojPath: pair.mmprojPath,
+        images: [image.pngPath],
+        prompt: USER_PROMPT,
+        maxTokens: N_PREDICT,
+        threads: N_THREADS,
+        contextSize: N_CTX,
+        extraArgs: ['-b', String(N_BATCH), '-ub', String(N_UBATCH), '-fa', 'off', '--verbose'],
+      });
       expect(cli.code, cli.stderr.slice(-2000)).toBe(0);
       // the CLI formats the single user turn with the model's template exactly as we do
       expect(cli.stderr).toContain(`formatted_chat.prompt: ${chatPrompt}\n`);

@@ -188,8 +188,14 @@ describe('tiny LLaVA pair in llama-mtmd-cli', () => {
       ((x >> 4) + (y >> 4)) % 2 ? [20, 220, 40] : [250, 250, 250],
     );
     const describeImage = async (image: string): Promise<string> => {
-      const args = ['-m', modelPath, '--mmproj', mmprojPath, '-n', '16', '--temp', '0', '-t', '1'];
-      const run = await runMtmdCli(args, { images: [image], prompt: 'describe' });
+      const run = await runMtmdCli({
+        modelPath,
+        mmprojPath,
+        images: [image],
+        prompt: 'describe',
+        maxTokens: 16,
+        threads: 1,
+      });
       expect(run.code, run.stderr.slice(-1500)).toBe(0);
       return cliAnswer(run).trim();
     };

@@ -20,9 +20,27 @@ export interface CliRun {
   answer: string;
 }
 
+/** One greedy turn: the pair, the images in order, a one-line prompt and the CLI's sizes. */
 export interface CliTurn {
+  modelPath: string;
+  mmprojPath: string;
   images: readonly string[];
   prompt: string;
+  maxTokens: number;
+  threads: number;
+  /** `-c`; the CLI's default when absent. */
+  contextSize?: number;
+  /** Further CLI options (batch sizes, flash attention, --verbose). */
+  extraArgs?: readonly string[];
+}
+
+function cliOptions(turn: CliTurn): string[] {
+  return [
+    ...['-m', turn.modelPath, '--mmproj', turn.mmprojPath, '--temp', '0'],
+    ...['-n', String(turn.maxTokens), '-t', String(turn.threads)],
+    ...(turn.contextSize !== undefined ? ['-c', String(turn.contextSize)] : []),
+    ...(turn.extraArgs ?? []),
+  ];
 }
 
 /**
@@ -36,10 +54,10 @@ export interface CliTurn {
  * (stdout and stderr go through the same queue, in order) when the input prompt shows up.
  * The turn is evaluated as with `-p`: one image marker per image before the prompt, same template.
  */
-export function runMtmdCli(options: readonly string[], turn: CliTurn): Promise<CliRun> {
+export function runMtmdCli(turn: CliTurn): Promise<CliRun> {
   if (turn.prompt.includes('\n')) throw new Error('chat mode takes a one-line prompt');
   return new Promise((resolve, reject) => {
-    const child = spawn(MTMD_CLI, options, {
+    const child = spawn(MTMD_CLI, cliOptions(turn), {
       env: { ...process.env, MTMD_TEST_RESPONSE_MARKER: RESPONSE_MARKER },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
