@@ -45,6 +45,20 @@ async function described(bar: Locator): Promise<number> {
   return Number(await bar.getAttribute('aria-valuenow'));
 }
 
+/** Starts the detailed preset on a new folder and returns once the first image is described. */
+async function startRunningJob(
+  name: string,
+): Promise<{ folder: string; dialog: Locator; bar: Locator }> {
+  const folder = await makeFolder(name);
+  const dialog = page.getByRole('dialog', { name: 'Describe a folder' });
+  await dialog.getByRole('textbox', { name: 'Folder' }).fill(folder);
+  await dialog.getByRole('combobox', { name: 'Preset' }).selectOption('detailed');
+  await dialog.getByRole('button', { name: 'Start' }).click();
+  const bar = dialog.getByRole('progressbar', { name: 'Images described' });
+  await expect.poll(() => described(bar), { timeout: 30_000 }).toBeGreaterThan(0);
+  return { folder, dialog, bar };
+}
+
 test.beforeAll(async ({ browser }) => {
   root = await mkdtemp(join(tmpdir(), 'llava-desk-e2e-batch-control-'));
   host = await startWebHost({ prepare: installTinyModel });
@@ -62,13 +76,7 @@ test.afterAll(async () => {
 });
 
 test('Pause holds the job between images and Resume finishes it', async () => {
-  const folder = await makeFolder('pause');
-  const dialog = page.getByRole('dialog', { name: 'Describe a folder' });
-  await dialog.getByRole('textbox', { name: 'Folder' }).fill(folder);
-  await dialog.getByRole('combobox', { name: 'Preset' }).selectOption('detailed');
-  await dialog.getByRole('button', { name: 'Start' }).click();
-  const bar = dialog.getByRole('progressbar', { name: 'Images described' });
-  await expect.poll(() => described(bar), { timeout: 30_000 }).toBeGreaterThan(0);
+  const { folder, dialog, bar } = await startRunningJob('pause');
   await dialog.getByRole('button', { name: 'Pause' }).click();
   await expect(dialog.getByText('Paused', { exact: true })).toBeVisible();
   const atPause = await described(bar);
@@ -86,13 +94,7 @@ test('Pause holds the job between images and Resume finishes it', async () => {
 });
 
 test('Cancel stops the job, keeps what is done, and Start continues from there', async () => {
-  const folder = await makeFolder('cancel');
-  const dialog = page.getByRole('dialog', { name: 'Describe a folder' });
-  await dialog.getByRole('textbox', { name: 'Folder' }).fill(folder);
-  await dialog.getByRole('combobox', { name: 'Preset' }).selectOption('detailed');
-  await dialog.getByRole('button', { name: 'Start' }).click();
-  const bar = dialog.getByRole('progressbar', { name: 'Images described' });
-  await expect.poll(() => described(bar), { timeout: 30_000 }).toBeGreaterThan(0);
+  const { folder, dialog } = await startRunningJob('cancel');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(
     dialog.getByText('Cancelled. Start again to continue where it stopped.'),
