@@ -6,10 +6,6 @@
 // the worker or the TSFN finalizer), so no token callback ever arrives after the promise resolved.
 #include "generate.h"
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +14,7 @@
 #include "context.h"
 #include "model.h"
 #include "sampling.h"
+#include "token_stream.h"
 
 namespace lld {
 
@@ -28,157 +25,38 @@ struct TokenEvent {
     std::string text;
 };
 
-struct GenState {
-    explicit GenState(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
-    Napi::Promise::Deferred deferred;
-    Napi::ObjectReference contextRef;
-    Context * context = nullptr;
-    bool workerDone = false;
-    bool tsfnDone = true;
-    bool settled = false;
-    // outcome
-    bool failed = false;
-    std::string errCode;
-    std::string errMessage;
-    Napi::Reference<Napi::Value> callbackError;
-    // Token hand-off: the worker waits until JS has run onToken for a token before computing the
-    // next one, so an abort from onToken (the Stop button) takes effect before the next token.
-    std::mutex deliveredMutex;
-    std::condition_variable deliveredCv;
-    uint64_t delivered = 0;
-    std::vector<llama_token> tokens;
-    std::string text;
-    llama_pos nPast = 0;
-    std::string stopReason;
-    llama_token eogToken = LLAMA_TOKEN_NULL;
-    double firstTokenMs = 0;
-    double totalMs = 0;
-};
-
-void Settle(Napi::Env env, const std::shared_ptr<GenState> & st) {
-    if (st->settled || !st->workerDone || !st->tsfnDone) {
-        return;
-    }
-    st->settled = true;
-    Napi::HandleScope scope(env);
-    st->contextRef.Reset();
-    if (!st->callbackError.IsEmpty()) {
-        st->deferred.Reject(st->callbackError.Value());
-        st->callbackError.Reset();
-        return;
-    }
-    if (st->failed) {
-        st->deferred.Reject(MakeError(env, st->errCode, st->errMessage).Value());
-        return;
-    }
-    Napi::Object o = Napi::Object::New(env);
-    Napi::Array toks = Napi::Array::New(env, st->tokens.size());
-    for (size_t i = 0; i < st->tokens.size(); i++) {
-        toks.Set(static_cast<uint32_t>(i), Napi::Number::New(env, st->tokens[i]));
-    }
-    o.Set("tokens", toks);
-    o.Set("text", Napi::String::New(env, st->text));
-    o.Set("nPast", st->nPast);
-    o.Set("stopReason", st->stopReason);
-    o.Set("eogToken", st->eogToken == LLAMA_TOKEN_NULL ? env.Null() : Napi::Value(Napi::Number::New(env, st->eogToken)));
-    o.Set("firstTokenMs", st->firstTokenMs);
-    o.Set("totalMs", st->totalMs);
-    const double perSecond = st->totalMs > 0 ? static_cast<double>(st->tokens.size()) * 1000.0 / st->totalMs : 0;
-    o.Set("tokensPerSecond", perSecond);
-    st->deferred.Resolve(o);
+std::vector<napi_value> TokenArgs(Napi::Env env, const TokenEvent & ev) {
+    return {Napi::Number::New(env, ev.id), Napi::String::New(env, ev.text)};
 }
 
-class GenerateWorker : public Napi::AsyncWorker {
+struct GenState : StreamState, Generation {
+    using StreamState::StreamState;
+    Napi::Value Result(Napi::Env env) override { return GenerationObject(env, *this); }
+};
+
+class GenerateWorker : public StreamWorker {
   public:
     GenerateWorker(Napi::Env env, std::shared_ptr<GenState> st, int32_t seqId, int32_t nPast, SamplingOptions opts,
-                   Napi::ThreadSafeFunction tsfn, bool hasTsfn)
-        : Napi::AsyncWorker(env, "llava_desk.generate"),
-          st_(std::move(st)),
+                   Napi::ThreadSafeFunction tsfn)
+        : StreamWorker(env, "llava_desk.generate", st, std::move(tsfn)),
+          gen_(std::move(st)),
           seqId_(seqId),
           nPastStart_(nPast),
-          opts_(opts),
-          tsfn_(std::move(tsfn)),
-          hasTsfn_(hasTsfn) {}
-
-    void Execute() override {
-        try {
-            Run();
-        } catch (const NativeError & e) {
-            st_->failed = true;
-            st_->errCode = e.errCode;
-            st_->errMessage = e.message;
-        } catch (const std::exception & e) {
-            st_->failed = true;
-            st_->errCode = code::kNative;
-            st_->errMessage = e.what();
-        }
-        if (hasTsfn_) {
-            tsfn_.Release();  // queued token calls still run; the finalizer settles the promise
-        }
-    }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        st_->context->Release();
-        st_->workerDone = true;
-        Settle(env, st_);
-    }
-
-    void OnError(const Napi::Error &) override { OnOK(); }
+          opts_(opts) {}
 
   private:
-    uint64_t emitted_ = 0;
-
     void Emit(llama_token id, std::string text) {
-        if (!hasTsfn_) {
-            return;
-        }
-        auto * ev = new TokenEvent{id, std::move(text)};
-        auto st = st_;
-        napi_status s = tsfn_.BlockingCall(ev, [st](Napi::Env env, Napi::Function cb, TokenEvent * data) {
-            std::unique_ptr<TokenEvent> owned(data);
-            auto markDelivered = [&st]() {
-                std::lock_guard<std::mutex> lock(st->deliveredMutex);
-                st->delivered += 1;
-                st->deliveredCv.notify_all();
-            };
-            if (env == nullptr || cb.IsEmpty() || !st->callbackError.IsEmpty()) {
-                markDelivered();
-                return;
-            }
-            try {
-                cb.Call({Napi::Number::New(env, owned->id), Napi::String::New(env, owned->text)});
-            } catch (const Napi::Error & e) {
-                st->callbackError = Napi::Reference<Napi::Value>::New(e.Value(), 1);
-                if (st->context != nullptr) {
-                    st->context->abortFlag.store(true);
-                }
-            }
-            markDelivered();
-        });
-        if (s != napi_ok) {
-            delete ev;
-            return;
-        }
-        emitted_ += 1;
-        std::unique_lock<std::mutex> lock(st_->deliveredMutex);
-        // Bounded waits: never hang on a JS thread that is shutting down.
-        while (st_->delivered < emitted_) {
-            if (st_->context != nullptr && st_->context->abortFlag.load()) {
-                break;
-            }
-            st_->deliveredCv.wait_for(lock, std::chrono::milliseconds(50));
-        }
+        Deliver(std::make_unique<TokenEvent>(TokenEvent{id, std::move(text)}), &TokenArgs);
     }
 
-    void Run() {
+    void Run() override {
         const double tStart = NowMs();
-        Context * c = st_->context;
+        Context * c = gen_->context;
         llama_context * lctx = c->ctx;
         const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(lctx));
         const uint32_t nCtxSeq = llama_n_ctx_seq(lctx);
         llama_pos nPast = nPastStart_;
-        st_->nPast = nPast;
+        gen_->nPast = nPast;
 
         if (llama_get_logits_ith(lctx, -1) == nullptr) {
             throw NativeError(code::kNoLogits,
@@ -197,16 +75,16 @@ class GenerateWorker : public Napi::AsyncWorker {
             }
             const llama_token tok = llama_sampler_sample(smpl.get(), lctx, -1);
             if (i == 0) {
-                st_->firstTokenMs = NowMs() - tStart;
+                gen_->firstTokenMs = NowMs() - tStart;
             }
             if (opts_.stopAtEog && llama_vocab_is_eog(vocab, tok)) {
-                st_->eogToken = tok;
+                gen_->eogToken = tok;
                 stop = "eog";
                 break;
             }
             const std::string piece = TokenPiece(vocab, tok);
-            st_->tokens.push_back(tok);
-            st_->text += piece;
+            gen_->tokens.push_back(tok);
+            gen_->text += piece;
             pending += piece;
             const size_t ready = Utf8CompleteLength(pending);
             Emit(tok, pending.substr(0, ready));
@@ -242,20 +120,18 @@ class GenerateWorker : public Napi::AsyncWorker {
         if (!pending.empty()) {
             Emit(LLAMA_TOKEN_NULL, pending);
         }
-        if (stop == "aborted" && !st_->callbackError.IsEmpty()) {
+        if (stop == "aborted" && !gen_->callbackError.IsEmpty()) {
             stop = "callbackError";
         }
-        st_->stopReason = stop;
-        st_->nPast = nPast;
-        st_->totalMs = NowMs() - tStart;
+        gen_->stopReason = stop;
+        gen_->nPast = nPast;
+        gen_->totalMs = NowMs() - tStart;
     }
 
-    std::shared_ptr<GenState> st_;
+    std::shared_ptr<GenState> gen_;
     int32_t seqId_;
     int32_t nPastStart_;
     SamplingOptions opts_;
-    Napi::ThreadSafeFunction tsfn_;
-    bool hasTsfn_;
 };
 
 }  // namespace
@@ -277,21 +153,11 @@ Napi::Value Generate(const Napi::CallbackInfo & info) {
             Throw(env, code::kInvalidArgument, "onToken must be a function");
         }
 
-        context->Acquire(env);  // throws CONTEXT_BUSY; clears the abort flag
         auto st = std::make_shared<GenState>(env);
-        st->context = context;
-        st->contextRef = Napi::Persistent(info[0].As<Napi::Object>());
-        Napi::ThreadSafeFunction tsfn;
-        if (hasCb) {
-            st->tsfnDone = false;
-            tsfn = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "llava_desk.onToken", 0, 1,
-                                                 [st](Napi::Env fenv) {
-                                                     st->tsfnDone = true;
-                                                     Settle(fenv, st);
-                                                 });
-        }
+        Napi::ThreadSafeFunction tsfn =
+            StartStream(env, st, info[0], context, hasCb ? info[4] : env.Undefined(), "llava_desk.onToken");
         Napi::Promise p = st->deferred.Promise();
-        auto * worker = new GenerateWorker(env, st, seqId, nPast, opts, tsfn, hasCb);
+        auto * worker = new GenerateWorker(env, st, seqId, nPast, opts, std::move(tsfn));
         worker->Queue();
         return p;
     });

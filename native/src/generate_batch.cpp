@@ -10,12 +10,8 @@
 // settles only after every queued callback has run.
 #include "generate_batch.h"
 
-#include <chrono>
-#include <cmath>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +20,7 @@
 #include "context.h"
 #include "model.h"
 #include "sampling.h"
+#include "token_stream.h"
 
 namespace lld {
 
@@ -45,19 +42,12 @@ llama_token SampleFromLogits(llama_sampler * smpl, const std::vector<float> & lo
     return tok;
 }
 
-struct SeqRun {
+struct SeqRun : Generation {
     int32_t seqId = 0;
-    llama_pos nPast = 0;
     SamplingOptions opts;
     std::vector<float> logits;
     SamplerPtr smpl{nullptr, &llama_sampler_free};
-    std::vector<llama_token> tokens;
-    std::string text;
     std::string pending;  // bytes of an incomplete UTF-8 sequence not yet streamed
-    std::string stopReason;
-    llama_token eogToken = LLAMA_TOKEN_NULL;
-    double firstTokenMs = 0;
-    double totalMs = 0;
     bool active = true;
     int32_t batchIndex = -1;
 };
@@ -68,136 +58,42 @@ struct TokenOut {
     std::string text;
 };
 
-struct BatchState {
-    explicit BatchState(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
-    Napi::Promise::Deferred deferred;
-    Napi::ObjectReference contextRef;
-    Context * context = nullptr;
-    bool workerDone = false;
-    bool tsfnDone = true;
-    bool settled = false;
-    bool failed = false;
-    std::string errCode;
-    std::string errMessage;
-    Napi::Reference<Napi::Value> callbackError;
-    std::mutex deliveredMutex;
-    std::condition_variable deliveredCv;
-    uint64_t delivered = 0;
+using StepTokens = std::vector<TokenOut>;
+
+std::vector<napi_value> StepArgs(Napi::Env env, const StepTokens & tokens) {
+    Napi::Array events = Napi::Array::New(env, tokens.size());
+    for (size_t i = 0; i < tokens.size(); i++) {
+        Napi::Object e = Napi::Object::New(env);
+        e.Set("index", tokens[i].index);
+        e.Set("token", tokens[i].id);
+        e.Set("text", Napi::String::New(env, tokens[i].text));
+        events.Set(static_cast<uint32_t>(i), e);
+    }
+    return {events};
+}
+
+struct BatchState : StreamState {
+    using StreamState::StreamState;
     std::vector<SeqRun> seqs;
+
+    Napi::Value Result(Napi::Env env) override {
+        Napi::Array out = Napi::Array::New(env, seqs.size());
+        for (size_t i = 0; i < seqs.size(); i++) {
+            out.Set(static_cast<uint32_t>(i), GenerationObject(env, seqs[i]));
+        }
+        return out;
+    }
 };
 
-Napi::Object SeqResult(Napi::Env env, const SeqRun & s) {
-    Napi::Object o = Napi::Object::New(env);
-    Napi::Array toks = Napi::Array::New(env, s.tokens.size());
-    for (size_t i = 0; i < s.tokens.size(); i++) {
-        toks.Set(static_cast<uint32_t>(i), Napi::Number::New(env, s.tokens[i]));
-    }
-    o.Set("tokens", toks);
-    o.Set("text", Napi::String::New(env, s.text));
-    o.Set("nPast", s.nPast);
-    o.Set("stopReason", s.stopReason);
-    o.Set("eogToken", s.eogToken == LLAMA_TOKEN_NULL ? env.Null() : Napi::Value(Napi::Number::New(env, s.eogToken)));
-    o.Set("firstTokenMs", s.firstTokenMs);
-    o.Set("totalMs", s.totalMs);
-    o.Set("tokensPerSecond", s.totalMs > 0 ? static_cast<double>(s.tokens.size()) * 1000.0 / s.totalMs : 0.0);
-    return o;
-}
-
-void Settle(Napi::Env env, const std::shared_ptr<BatchState> & st) {
-    if (st->settled || !st->workerDone || !st->tsfnDone) {
-        return;
-    }
-    st->settled = true;
-    Napi::HandleScope scope(env);
-    st->contextRef.Reset();
-    if (!st->callbackError.IsEmpty()) {
-        st->deferred.Reject(st->callbackError.Value());
-        st->callbackError.Reset();
-        return;
-    }
-    if (st->failed) {
-        st->deferred.Reject(MakeError(env, st->errCode, st->errMessage).Value());
-        return;
-    }
-    Napi::Array out = Napi::Array::New(env, st->seqs.size());
-    for (size_t i = 0; i < st->seqs.size(); i++) {
-        out.Set(static_cast<uint32_t>(i), SeqResult(env, st->seqs[i]));
-    }
-    st->deferred.Resolve(out);
-}
-
-class GenerateManyWorker : public Napi::AsyncWorker {
+class GenerateManyWorker : public StreamWorker {
   public:
-    GenerateManyWorker(Napi::Env env, std::shared_ptr<BatchState> st, Napi::ThreadSafeFunction tsfn, bool hasTsfn)
-        : Napi::AsyncWorker(env, "llava_desk.generateMany"), st_(std::move(st)), tsfn_(std::move(tsfn)), hasTsfn_(hasTsfn) {}
-
-    void Execute() override {
-        try {
-            Run();
-        } catch (const NativeError & e) {
-            st_->failed = true;
-            st_->errCode = e.errCode;
-            st_->errMessage = e.message;
-        } catch (const std::exception & e) {
-            st_->failed = true;
-            st_->errCode = code::kNative;
-            st_->errMessage = e.what();
-        }
-        if (hasTsfn_) {
-            tsfn_.Release();  // queued calls still run; the finalizer settles the promise
-        }
-    }
-
-    void OnOK() override {
-        st_->context->Release();
-        st_->workerDone = true;
-        Settle(Env(), st_);
-    }
-
-    void OnError(const Napi::Error &) override { OnOK(); }
+    GenerateManyWorker(Napi::Env env, std::shared_ptr<BatchState> st, Napi::ThreadSafeFunction tsfn)
+        : StreamWorker(env, "llava_desk.generateMany", st, std::move(tsfn)), batch_(std::move(st)) {}
 
   private:
-    uint64_t emitted_ = 0;
-
-    bool Aborted() const { return st_->context->abortFlag.load(); }
-
-    void Emit(std::vector<TokenOut> && out) {
-        if (!hasTsfn_ || out.empty()) {
-            return;
-        }
-        auto * data = new std::vector<TokenOut>(std::move(out));
-        auto st = st_;
-        napi_status s = tsfn_.BlockingCall(data, [st](Napi::Env env, Napi::Function cb, std::vector<TokenOut> * d) {
-            std::unique_ptr<std::vector<TokenOut>> owned(d);
-            if (env != nullptr && !cb.IsEmpty() && st->callbackError.IsEmpty()) {
-                Napi::Array events = Napi::Array::New(env, owned->size());
-                for (size_t i = 0; i < owned->size(); i++) {
-                    const TokenOut & t = (*owned)[i];
-                    Napi::Object e = Napi::Object::New(env);
-                    e.Set("index", t.index);
-                    e.Set("token", t.id);
-                    e.Set("text", Napi::String::New(env, t.text));
-                    events.Set(static_cast<uint32_t>(i), e);
-                }
-                try {
-                    cb.Call({events});
-                } catch (const Napi::Error & e) {
-                    st->callbackError = Napi::Reference<Napi::Value>::New(e.Value(), 1);
-                    st->context->abortFlag.store(true);
-                }
-            }
-            std::lock_guard<std::mutex> lock(st->deliveredMutex);
-            st->delivered += 1;
-            st->deliveredCv.notify_all();
-        });
-        if (s != napi_ok) {
-            delete data;
-            return;
-        }
-        emitted_ += 1;
-        std::unique_lock<std::mutex> lock(st_->deliveredMutex);
-        while (st_->delivered < emitted_ && !Aborted()) {  // bounded: never hang on a closing JS thread
-            st_->deliveredCv.wait_for(lock, std::chrono::milliseconds(50));
+    void Emit(StepTokens && out) {
+        if (!out.empty()) {
+            Deliver(std::make_unique<StepTokens>(std::move(out)), &StepArgs);
         }
     }
 
@@ -207,12 +103,12 @@ class GenerateManyWorker : public Napi::AsyncWorker {
         s.totalMs = NowMs() - tStart;
     }
 
-    void Run() {
+    void Run() override {
         const double tStart = NowMs();
-        llama_context * lctx = st_->context->ctx;
+        llama_context * lctx = batch_->context->ctx;
         const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(lctx));
         const uint32_t nCtxSeq = llama_n_ctx_seq(lctx);
-        auto & seqs = st_->seqs;
+        auto & seqs = batch_->seqs;
         for (SeqRun & s : seqs) {
             s.smpl = MakeSampler(vocab, s.opts);
         }
@@ -231,7 +127,7 @@ class GenerateManyWorker : public Napi::AsyncWorker {
                 }
                 break;
             }
-            std::vector<TokenOut> out;
+            StepTokens out;
             batch->n_tokens = 0;
             for (size_t i = 0; i < seqs.size(); i++) {
                 SeqRun & s = seqs[i];
@@ -304,22 +200,20 @@ class GenerateManyWorker : public Napi::AsyncWorker {
                 s->nPast++;
             }
         }
-        std::vector<TokenOut> tails;
+        StepTokens tails;
         for (size_t i = 0; i < seqs.size(); i++) {
             if (!seqs[i].pending.empty()) {
                 tails.push_back({static_cast<uint32_t>(i), LLAMA_TOKEN_NULL, seqs[i].pending});
                 seqs[i].pending.clear();
             }
-            if (seqs[i].stopReason == "aborted" && !st_->callbackError.IsEmpty()) {
+            if (seqs[i].stopReason == "aborted" && !batch_->callbackError.IsEmpty()) {
                 seqs[i].stopReason = "callbackError";
             }
         }
         Emit(std::move(tails));
     }
 
-    std::shared_ptr<BatchState> st_;
-    Napi::ThreadSafeFunction tsfn_;
-    bool hasTsfn_;
+    std::shared_ptr<BatchState> batch_;
 };
 
 }  // namespace
@@ -373,20 +267,10 @@ Napi::Value GenerateMany(const Napi::CallbackInfo & info) {
             Throw(env, code::kInvalidArgument, "onTokens must be a function");
         }
 
-        context->Acquire(env);  // throws CONTEXT_BUSY; clears the abort flag
-        st->context = context;
-        st->contextRef = Napi::Persistent(info[0].As<Napi::Object>());
-        Napi::ThreadSafeFunction tsfn;
-        if (hasCb) {
-            st->tsfnDone = false;
-            tsfn = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "llava_desk.onTokens", 0, 1,
-                                                 [st](Napi::Env fenv) {
-                                                     st->tsfnDone = true;
-                                                     Settle(fenv, st);
-                                                 });
-        }
+        Napi::ThreadSafeFunction tsfn =
+            StartStream(env, st, info[0], context, hasCb ? info[2] : env.Undefined(), "llava_desk.onTokens");
         Napi::Promise p = st->deferred.Promise();
-        auto * worker = new GenerateManyWorker(env, st, tsfn, hasCb);
+        auto * worker = new GenerateManyWorker(env, st, std::move(tsfn));
         worker->Queue();
         return p;
     });

@@ -278,6 +278,44 @@ describe('native bridge (libmtmd over node-llama-cpp)', () => {
     bitmap.dispose();
   });
 
+  it('rejects with the error a token callback throws, and runs no callback after it', async () => {
+    const bitmap = addon.createBitmap(imageA.width, imageA.height, imageA.data);
+    const sampling = { maxTokens: 1000, temperature: 0, stopAtEog: false };
+    let calls = 0;
+    ctx.kvClear();
+    const ev = await mtmd.evalPrompt(ctx, 0, 0, chatPrompt, [bitmap]);
+    const failure = new Error('the listener broke');
+    await expect(
+      addon.generate(ctx, 0, ev.nPast, sampling, () => {
+        calls++;
+        if (calls === 3) throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(calls).toBe(3);
+    // stopped right there: the cache holds the prompt and at most the tokens already delivered
+    expect(ctx.kvPosMax(0)).toBeLessThan(ev.nPast + 3);
+    expect(ctx.busy).toBe(false);
+
+    // generateMany the same way: the step whose callback threw is the last one delivered
+    ctx.kvClear();
+    const again = await mtmd.evalPrompt(ctx, 0, 0, chatPrompt, [bitmap]);
+    let steps = 0;
+    await expect(
+      addon.generateMany(
+        ctx,
+        [{ seqId: 0, nPast: again.nPast, logits: addon.readLogits(ctx), options: sampling }],
+        () => {
+          steps++;
+          if (steps === 2) throw failure;
+        },
+      ),
+    ).rejects.toBe(failure);
+    expect(steps).toBe(2);
+    expect(ctx.kvPosMax(0)).toBeLessThan(again.nPast + 2);
+    expect(ctx.busy).toBe(false);
+    bitmap.dispose();
+  });
+
   it('rejects bad files and bad inputs with typed errors', async () => {
     const modelBytes = await readFile(pair.modelPath);
     const mmprojBytes = await readFile(pair.mmprojPath);
