@@ -25,22 +25,29 @@ async function resized(source: RgbBitmap, [width, height]: Resolution): Promise<
   return toBitmap(raw(source).resize(width, height, { fit: 'fill', kernel: 'cubic' }));
 }
 
-async function padded(
+/**
+ * The source laid onto a canvas of the pad colour. Plain row copies: a libvips pipeline for this
+ * costs a round trip through the thread pool and two more copies of the pixels.
+ */
+function padded(
   source: RgbBitmap,
   [width, height]: Resolution,
   [left, top]: Resolution,
   [r, g, b]: Rgb,
-): Promise<RgbBitmap> {
+): RgbBitmap {
   if (source.width === width && source.height === height) return source;
-  return toBitmap(
-    raw(source).extend({
-      left,
-      top,
-      right: width - source.width - left,
-      bottom: height - source.height - top,
-      background: { r, g, b },
-    }),
-  );
+  if (left < 0 || top < 0 || left + source.width > width || top + source.height > height) {
+    throw new RangeError(
+      `a ${source.width} x ${source.height} image does not fit ${width} x ${height} at ${left},${top}`,
+    );
+  }
+  const data = Buffer.alloc(width * height * 3, Buffer.from([r, g, b]));
+  const row = source.width * 3;
+  for (let y = 0; y < source.height; y++) {
+    const from = y * row;
+    source.data.copy(data, ((top + y) * width + left) * 3, from, from + row);
+  }
+  return { width, height, data };
 }
 
 /** LLaVA's `expand2square` then a resize to the encoder size. */
@@ -51,7 +58,7 @@ export async function renderPaddedSquare(
 ): Promise<RgbBitmap> {
   const square = Math.max(source.width, source.height);
   const offset: Resolution = [(square - source.width) >> 1, (square - source.height) >> 1];
-  return resized(await padded(source, [square, square], offset, pad), size);
+  return resized(padded(source, [square, square], offset, pad), size);
 }
 
 /** `resize_and_pad_image` onto the candidate canvas. */
