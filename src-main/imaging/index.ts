@@ -31,6 +31,7 @@ export {
 export {
   planForEncoder,
   prepareForEncoder,
+  type ImagePlanReport,
   type ImageReport,
   type PrepareOptions,
   type PreparedBitmap,

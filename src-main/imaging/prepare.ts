@@ -21,8 +21,8 @@ export interface PrepareOptions extends Omit<DecodeOptions, 'maxLongSide'> {
   thumbnail?: boolean;
 }
 
-/** What is known about an image and its plan, without the prepared pixels. */
-export interface ImageReport {
+/** What is known about an image and its plan. */
+export interface ImagePlanReport {
   name: string;
   format: ImageFormat;
   orientation: ExifOrientation;
@@ -30,13 +30,17 @@ export interface ImageReport {
   width: number;
   height: number;
   hadAlpha: boolean;
-  /** sha256 of the original bytes: the image store's key. */
-  sourceSha256: string;
   plan: ImagePlan;
   /** Token budget of the plan. */
   tokens: number;
   /** Whether `tokens` is the runtime's own count rather than an estimate. */
   tokensExact: boolean;
+}
+
+/** The plan of an image with the hash of its file: what `inspect-image` shows. */
+export interface ImageReport extends ImagePlanReport {
+  /** sha256 of the original bytes: the image store's key. */
+  sourceSha256: string;
 }
 
 export interface PreparedBitmap extends RgbBitmap {
@@ -45,7 +49,11 @@ export interface PreparedBitmap extends RgbBitmap {
   pixelHash: string;
 }
 
-export interface PreparedImage extends ImageReport {
+/**
+ * No source hash here: the image store and batch jobs hash the file before they decide to
+ * prepare it (`sourceSha256`), and answering a stored image already knows it.
+ */
+export interface PreparedImage extends ImagePlanReport {
   /** The bitmaps to hand the runtime, in order. */
   bitmaps: PreparedBitmap[];
   thumbnail?: Thumbnail;
@@ -69,10 +77,9 @@ function workingLongSide(plan: ImagePlan, spec: EncoderSpec): number {
 async function report(
   input: ImageInput,
   decoded: { format: ImageFormat; orientation: ExifOrientation; hadAlpha: boolean } & Size,
-  sourceSha256: Promise<string>,
   spec: EncoderSpec,
   options: PrepareOptions,
-): Promise<ImageReport> {
+): Promise<ImagePlanReport> {
   const plan = planImage(decoded, spec, options.detail ?? 'standard');
   const counter = options.tokenCounter ?? estimateTokenCounter(spec);
   return {
@@ -82,7 +89,6 @@ async function report(
     width: decoded.width,
     height: decoded.height,
     hadAlpha: decoded.hadAlpha,
-    sourceSha256: await sourceSha256,
     plan,
     tokens: await planTokens(plan, counter),
     tokensExact: counter.exact,
@@ -100,13 +106,14 @@ export async function planForEncoder(
   const spec = options.encoder ?? LLAVA_15_ENCODER;
   const hashing = sourceSha256Async(input.bytes);
   const decoded = await decodeImage(input, { ...options, maxLongSide: THUMBNAIL_MAX_SIDE });
-  return report(input, decoded, hashing, spec, options);
+  const planned = await report(input, decoded, spec, options);
+  return { ...planned, sourceSha256: await hashing };
 }
 
 /**
  * Everything the engine needs for one image: decoded, oriented, planned, rendered to the
- * bitmaps the runtime gets (each hashed for the embedding cache), with the source hash, the
- * token budget and a thumbnail. The function a benchmark times against libmtmd's own loader.
+ * bitmaps the runtime gets (each hashed for the embedding cache), with the token budget and a
+ * thumbnail. The function a benchmark times against libmtmd's own loader.
  */
 export async function prepareForEncoder(
   input: ImageInput,
@@ -114,15 +121,14 @@ export async function prepareForEncoder(
 ): Promise<PreparedImage> {
   const spec = options.encoder ?? LLAVA_15_ENCODER;
   const detail = options.detail ?? 'standard';
-  // The hash, the decode, then the renders and the thumbnail run on the thread pool side by side.
-  const hashing = sourceSha256Async(input.bytes);
+  // The renders and the thumbnail run on the thread pool side by side.
   const decoded = await decodeImage(input, {
     ...options,
     maxLongSide: (upright) => workingLongSide(planImage(upright, spec, detail), spec),
   });
   const thumbnail = options.thumbnail === false ? undefined : makeThumbnail(decoded.pixels);
   thumbnail?.catch(() => undefined);
-  const base = await report(input, decoded, hashing, spec, options);
+  const base = await report(input, decoded, spec, options);
   const rendered = await renderBitmaps(decoded.pixels, base.plan.bitmaps, padColour(spec));
   const bitmaps = rendered.map((bitmap, i) => ({
     ...bitmap,
