@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds llava-desk's native multimodal bridge (native/) for every node-llama-cpp binary variant
-// installed for this platform, plus upstream `llama-mtmd-cli` (used by tests and benchmarks).
+// installed for this platform, plus upstream `llama-mtmd-cli` (used by tests and benchmarks) and
+// `llama-batched-bench` (the batch benchmark's ceiling).
 //
 // How it works: node-llama-cpp ships the llama.cpp source it was built from as a git bundle and
 // prebuilt libllama/libggml per variant (CPU, CUDA, Vulkan, ...). We compile llama.cpp's libmtmd
@@ -14,7 +15,7 @@
 // Env: LLAVA_DESK_BUILD_JOBS (parallel jobs, default: available cores), CXX / CC (compilers).
 //
 // Outputs: native/build/<variant>/llava_desk_mtmd.node (+ build-info.json)
-//          native/build/bin/llama-mtmd-cli
+//          native/build/bin/llama-mtmd-cli, native/build/bin/llama-batched-bench
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -460,8 +461,10 @@ async function main() {
   const ordered = [...selected].sort((a, b) => Number(b.isCpu) - Number(a.isCpu));
   for (const v of ordered) {
     const targets = [`llava_desk_mtmd_${v.name}`];
-    if (v === cliVariant) targets.push('llama-mtmd-cli');
-    log(`building ${v.name}${v === cliVariant ? ' + llama-mtmd-cli' : ''} (-j${jobs})...`);
+    if (v === cliVariant) targets.push('llama-mtmd-cli', 'llama-batched-bench');
+    log(
+      `building ${v.name}${v === cliVariant ? ' + llama-mtmd-cli, llama-batched-bench' : ''} (-j${jobs})...`,
+    );
     const r = await buildTargets(v.name, targets);
     if (!r.ok) {
       if (v.isCpu) {
@@ -496,7 +499,10 @@ async function main() {
     `done in ${elapsed()}: built ${built.join(', ') || 'nothing'}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`,
   );
   for (const name of built) log(`  native/build/${name}/llava_desk_mtmd.node`);
-  if (cliVariant && built.includes(cliVariant.name)) log('  native/build/bin/llama-mtmd-cli');
+  if (cliVariant && built.includes(cliVariant.name)) {
+    log('  native/build/bin/llama-mtmd-cli');
+    log('  native/build/bin/llama-batched-bench');
+  }
 }
 
 main().catch((err) => {

@@ -23,11 +23,13 @@ import {
   MTMD_CLI,
   THREADS,
   machineLine,
+  median,
   realisticPair,
   runProcess,
   writeReport,
   type Pair,
 } from './common.js';
+import { BATCHED_BENCH, measureDecodeRates } from './decode-rates.js';
 
 const IMAGES = Number(process.env['BENCH_IMAGES'] ?? 16);
 const SEQ_IMAGES = Math.min(IMAGES, Number(process.env['BENCH_SEQ_IMAGES'] ?? 8));
@@ -41,6 +43,9 @@ interface Run {
   images: number;
   wallMs: number;
   tokens: number[];
+  /** Per image, where the method reports them: CLIP encode ms and prompt tokens. */
+  encodeMs?: number[];
+  promptTokens?: number[];
 }
 
 const perMinute = (r: Run): number => (r.images * 60_000) / r.wallMs;
@@ -104,6 +109,8 @@ async function sequential(pair: Pair, images: readonly string[]): Promise<Run> {
   const encoder = await readEncoderSpec(pair.mmprojPath);
   const engine = await VisionEngine.load({ ...pair, threads: THREADS, contextSize: CONTEXT });
   const tokens: number[] = [];
+  const encodeMs: number[] = [];
+  const promptTokens: number[] = [];
   try {
     for (const path of images) {
       const prepared = await prepareForEncoder(await readImageFile(path), {
@@ -119,12 +126,20 @@ async function sequential(pair: Pair, images: readonly string[]): Promise<Run> {
       const session = new ChatSession(engine, { sampling: { temperature: 0, maxTokens: TOKENS } });
       const result = await session.ask({ text: PROMPT, images: bitmaps });
       tokens.push(result.tokens.length);
+      encodeMs.push(result.stats.imageEncodeMs);
+      promptTokens.push(result.stats.promptTokens);
       await session.close();
     }
   } finally {
     await engine.dispose();
   }
-  return { images: images.length, wallMs: performance.now() - started, tokens };
+  return {
+    images: images.length,
+    wallMs: performance.now() - started,
+    tokens,
+    encodeMs,
+    promptTokens,
+  };
 }
 
 async function cliLoop(pair: Pair, images: readonly string[]): Promise<Run> {
@@ -155,9 +170,37 @@ async function cliLoop(pair: Pair, images: readonly string[]): Promise<Run> {
 
 const fmtMin = (ms: number): string => `${(ms / 60_000).toFixed(1)} min`;
 
+/**
+ * The most images per minute any scheduler could reach here: per image, the CLIP encode (as
+ * llava-desk measured it), the decode of its image tokens at the measured prompt speed (the
+ * text around them left out) and its tokens at the measured speed of that many sequences.
+ */
+async function ceilingRows(pair: Pair, loop: Run, cli: Run): Promise<string[]> {
+  const encodeMs = median(loop.encodeMs ?? []);
+  const imageTokens = 576;
+  const inFlight = [...new Set([1, PARALLEL, IMAGES])].sort((x, y) => x - y);
+  const rates = await measureDecodeRates(
+    pair.modelPath,
+    inFlight,
+    median(loop.promptTokens ?? []),
+    Math.min(TOKENS, 128),
+  );
+  return inFlight.map((n) => {
+    const generation = rates.generationPerSecond.get(n) ?? Number.NaN;
+    const perImageMs =
+      encodeMs + (imageTokens / rates.promptPerSecond) * 1000 + (TOKENS / generation) * 1000;
+    const most = 60_000 / perImageMs;
+    return (
+      `| ${n} | ${generation.toFixed(1)} | ${(encodeMs / 1000).toFixed(2)} + ` +
+      `${(imageTokens / rates.promptPerSecond).toFixed(2)} + ${(TOKENS / generation).toFixed(2)} s | ` +
+      `${most.toFixed(2)} | ${(most / perMinute(cli)).toFixed(2)}x |`
+    );
+  });
+}
+
 async function main(): Promise<void> {
-  if (!existsSync(MTMD_CLI)) {
-    throw new Error('llama-mtmd-cli is not built: run npm run build:native');
+  for (const tool of [MTMD_CLI, BATCHED_BENCH]) {
+    if (!existsSync(tool)) throw new Error(`${tool} is not built: run npm run build:native`);
   }
   const pair = await realisticPair();
   const images = await photos();
@@ -168,6 +211,8 @@ async function main(): Promise<void> {
   const b = await sequential(pair, images.slice(0, SEQ_IMAGES));
   console.error(`bench:batch: llama-mtmd-cli loop, ${CLI_IMAGES} images`);
   const c = await cliLoop(pair, images.slice(0, CLI_IMAGES));
+  console.error('bench:batch: ceiling (llama-batched-bench)');
+  const ceiling = await ceilingRows(pair, b, c);
   const total = performance.now() - t0;
 
   const ra = perMinute(a);
@@ -197,6 +242,17 @@ save generation time, one llama_decode per step advancing every image in flight,
 grows with the tokens per image. The next images are decoded while the engine works. The loops
 run on the first ${SEQ_IMAGES} and ${CLI_IMAGES} images: each of their images costs the same, so their rate
 stands for the folder. llama-mtmd-cli reloads the (page-cached) model for every image.
+
+The ceiling of any scheduler on this machine: upstream's \`llama-batched-bench\` (same llama.cpp
+build, same model and threads) measures the LLM's prompt speed and its generation speed with 1,
+${PARALLEL} and ${IMAGES} sequences in flight (over a context as long as one image's prompt); an image
+costs at least its CLIP encode (llava-desk's own, median of the loop), the decode of its 576
+image tokens and its ${TOKENS} generated tokens, and nothing else (no model load, no text, no
+imaging):
+
+| sequences in flight | generation tokens/s | per image at least: encode + image tokens + generation | images / min at most | over the CLI loop at most |
+|---|---|---|---|---|
+${ceiling.join('\n')}
 `;
   await writeReport('batch', markdown);
   console.log(markdown);

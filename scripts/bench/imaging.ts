@@ -220,6 +220,11 @@ async function runParent(): Promise<void> {
     const adding = median(runtimePath.ms) / median(addingPath.ms);
     lines.push(
       '',
+      'The first sharp row is what answering a question runs (`ImageService.prepare`, `ask`): ' +
+        'decode with shrink-on-load, orient, pad, bicubic resize, pixel hash. The second adds ' +
+        "what adding an image to a chat does besides: the WebP thumbnail and the file's sha256 " +
+        '(the image store hashes the file; `prepareForEncoder` does not hash it again).',
+      '',
       `sharp path: ${speedup.toFixed(2)}x faster by median, ${fastest.toFixed(2)}x by best run ` +
         `(target: at least 3x); adding to a chat ${adding.toFixed(2)}x by median. Load average during the run: ${loadavg()
           .map((l) => l.toFixed(1))
