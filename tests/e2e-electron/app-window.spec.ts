@@ -1,26 +1,10 @@
 import { expect, test } from '@playwright/test';
-import {
-  executablePath,
-  invoke,
-  launchApp,
-  NO_ELECTRON,
-  type RunningApp,
-} from './support/launch.js';
+import { invoke, launchApp, useRunningApp } from './support/launch.js';
 
-test.skip(executablePath === undefined, NO_ELECTRON);
-
-let running: RunningApp;
-
-test.beforeAll(async () => {
-  running = await launchApp();
-});
-
-test.afterAll(async () => {
-  await running?.close();
-});
+const running = useRunningApp();
 
 test('the desktop app opens one hardened window with the chat layout', async () => {
-  const { app, page } = running;
+  const { app, page } = running();
   await expect(page.getByRole('textbox', { name: 'Message' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'New chat' })).toBeVisible();
   const exposed = await page.evaluate(() => ({
@@ -41,7 +25,7 @@ test('the desktop app opens one hardened window with the chat layout', async () 
 });
 
 test('the API answers through the preload and refuses what the contract lacks', async () => {
-  const { page, dataDir } = running;
+  const { page, dataDir } = running();
   const info = await invoke(page, 'app.info');
   expect(info).toMatchObject({ ok: true, value: { mode: 'electron', dataDir } });
   expect(await invoke(page, 'shell.openPath', { path: '/' })).toMatchObject({ ok: false });
@@ -52,7 +36,7 @@ test('the API answers through the preload and refuses what the contract lacks', 
 });
 
 test('the pages carry a strict CSP header and cannot reach the network', async () => {
-  const { page } = running;
+  const { page } = running();
   const csp = await page.evaluate(async () => {
     const response = await fetch('llava-desk://app/index.html');
     return response.headers.get('content-security-policy');
@@ -68,7 +52,7 @@ test('the pages carry a strict CSP header and cannot reach the network', async (
 });
 
 test('the window refuses to navigate away from the app', async () => {
-  const { page } = running;
+  const { page } = running();
   const before = page.url();
   await page.evaluate(() => {
     window.location.href = 'https://example.com/';
@@ -78,7 +62,7 @@ test('the window refuses to navigate away from the app', async () => {
 });
 
 test('new windows are denied', async () => {
-  const { app, page } = running;
+  const { app, page } = running();
   await page.evaluate(() => window.open('llava-desk://app/index.html'));
   await page.waitForTimeout(300);
   expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);

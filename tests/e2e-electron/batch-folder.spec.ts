@@ -2,25 +2,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { executablePath, launchApp, NO_ELECTRON, type RunningApp } from './support/launch.js';
+import { useRunningApp } from './support/launch.js';
 
-test.skip(executablePath === undefined, NO_ELECTRON);
-
-let running: RunningApp;
+const running = useRunningApp();
 let folder: string;
 
 test.beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'llava-desk-electron-folder-'));
-  running = await launchApp();
 });
 
 test.afterAll(async () => {
-  await running?.close();
   await rm(folder, { recursive: true, force: true });
 });
 
 test('Choose… fills the Batch folder from the system chooser; cancelling changes nothing', async () => {
-  const { app, page } = running;
+  const { app, page } = running();
   // The native dialog cannot be clicked by a test: its answers are stubbed in the main process.
   await app.evaluate(({ dialog }, chosen) => {
     const answers = [

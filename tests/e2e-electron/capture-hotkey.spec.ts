@@ -1,41 +1,21 @@
 import { expect, test, type Page } from '@playwright/test';
-import {
-  executablePath,
-  finishedAnswer,
-  installTinyModel,
-  invoke,
-  launchApp,
-  NO_ELECTRON,
-  type RunningApp,
-} from './support/launch.js';
+import { finishedAnswer, invoke, useRunningApp } from './support/launch.js';
 
-test.skip(executablePath === undefined, NO_ELECTRON);
-test.setTimeout(180_000);
-
-let running: RunningApp;
-
-test.beforeAll(async () => {
-  running = await launchApp();
-  await installTinyModel(running.page, running.dataDir);
-});
-
-test.afterAll(async () => {
-  await running?.close();
-});
+const running = useRunningApp({ tinyModel: true, timeoutMs: 180_000 });
 
 async function nextWindow(pathEnd: string): Promise<Page> {
-  const { app } = running;
+  const { app } = running();
   const existing = app.windows().find((w) => w.url().endsWith(pathEnd));
   return existing ?? app.waitForEvent('window', { predicate: (w) => w.url().endsWith(pathEnd) });
 }
 
 test('the capture shortcut is registered (or its failure explained)', async () => {
-  const registered = await running.app.evaluate(({ globalShortcut }) =>
+  const registered = await running().app.evaluate(({ globalShortcut }) =>
     globalShortcut.isRegistered('CommandOrControl+Shift+Space'),
   );
   // Wayland desktops may refuse global shortcuts; the app then shows the workaround instead.
   if (!registered) test.info().annotations.push({ type: 'note', description: 'shortcut refused' });
-  const menuItem = await running.app.evaluate(({ Menu }) => {
+  const menuItem = await running().app.evaluate(({ Menu }) => {
     const item = Menu.getApplicationMenu()?.getMenuItemById('capture-region');
     return item ? { label: item.label, accelerator: item.accelerator ?? null } : null;
   });
@@ -43,7 +23,7 @@ test('the capture shortcut is registered (or its failure explained)', async () =
 });
 
 test('hotkey flow: overlay, Esc cancels, Enter takes the display, ask streams, continue', async () => {
-  const { app, page } = running;
+  const { app, page } = running();
   // Playwright cannot press an OS-wide shortcut: trigger the same action the shortcut runs.
   const trigger = (): Promise<void> =>
     app.evaluate(({ Menu }) => {

@@ -1,31 +1,11 @@
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
-import {
-  executablePath,
-  finishedAnswer,
-  installTinyModel,
-  invoke,
-  launchApp,
-  NO_ELECTRON,
-  type RunningApp,
-} from './support/launch.js';
+import { finishedAnswer, invoke, useRunningApp } from './support/launch.js';
 
-test.skip(executablePath === undefined, NO_ELECTRON);
-test.setTimeout(180_000);
-
-let running: RunningApp;
-
-test.beforeAll(async () => {
-  running = await launchApp();
-  await installTinyModel(running.page, running.dataDir);
-});
-
-test.afterAll(async () => {
-  await running?.close();
-});
+const running = useRunningApp({ tinyModel: true, timeoutMs: 180_000 });
 
 test('a dropped image is stored, shown through llava-image:// and answered about', async () => {
-  const { page } = running;
+  const { page } = running();
   const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c03' } })
     .png()
     .toBuffer();

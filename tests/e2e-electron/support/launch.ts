@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { _electron as electron, type ElectronApplication, type Page } from '@playwright/test';
+import { _electron as electron, test, type ElectronApplication, type Page } from '@playwright/test';
 import type { ApiResponse, PreloadBridge } from '../../../src-main/api/contract.js';
 import { makeLlavaPair } from '../../../scripts/test-model/llava-pair.js';
 import { findElectronBinary } from './electron-binary.js';
@@ -88,4 +88,28 @@ export async function finishedAnswer(
     await page.waitForTimeout(250);
   }
   throw new Error('the answer did not finish');
+}
+
+/**
+ * The set-up every Electron spec file shares, registered on the file: skipped (with the reason)
+ * without an Electron binary, one app launched before the file's tests (with the tiny model
+ * installed when asked) and closed after them. Returns the running app, once launched.
+ */
+export function useRunningApp(
+  options: { tinyModel?: boolean; timeoutMs?: number } = {},
+): () => RunningApp {
+  let running: RunningApp | undefined;
+  test.skip(executablePath === undefined, NO_ELECTRON);
+  if (options.timeoutMs !== undefined) test.setTimeout(options.timeoutMs);
+  test.beforeAll(async () => {
+    running = await launchApp();
+    if (options.tinyModel) await installTinyModel(running.page, running.dataDir);
+  });
+  test.afterAll(async () => {
+    await running?.close();
+  });
+  return () => {
+    if (!running) throw new Error('the app is not running (beforeAll failed or was skipped)');
+    return running;
+  };
 }
