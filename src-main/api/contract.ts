@@ -246,7 +246,9 @@ export interface BatchProgress {
   etaSeconds?: number;
 }
 
-export type BatchState = 'idle' | 'starting' | 'running' | 'paused' | 'finished' | 'error';
+/** `pausing`: asked to pause, finishing what is already generated; `paused`: holding. */
+export type BatchState =
+  'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'finished' | 'error';
 
 export interface BatchSummary {
   described: number;
@@ -441,7 +443,7 @@ export const EVENT_PAYLOADS = {
   'engine.status': z.custom<EngineStatus>((v) => typeof v === 'object' && v !== null),
   /** The batch job's state and counts changed (at most a few times a second, and at its end). */
   'batch.progress': z.object({
-    state: z.enum(['idle', 'starting', 'running', 'paused', 'finished', 'error']),
+    state: z.enum(['idle', 'starting', 'running', 'pausing', 'paused', 'finished', 'error']),
     jobId: z.string().optional(),
     folder: z.string().optional(),
     progress: z.custom<BatchProgress>((v) => typeof v === 'object' && v !== null),

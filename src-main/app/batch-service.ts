@@ -60,6 +60,7 @@ export class BatchService {
   #tracker = new ProgressTracker();
   #running: Running | undefined;
   #lastProgress = 0;
+  #flush: NodeJS.Timeout | undefined;
 
   constructor(options: BatchServiceOptions) {
     this.#options = options;
@@ -71,7 +72,7 @@ export class BatchService {
 
   async start(params: ParsedParams<'batch.start'>): Promise<BatchStatus> {
     const busy = this.#status.state;
-    if (busy === 'starting' || busy === 'running' || busy === 'paused') {
+    if (busy === 'starting' || busy === 'running' || busy === 'pausing' || busy === 'paused') {
       throw new LlavaDeskError('JOB_RUNNING', 'A batch job is running. Cancel it first.');
     }
     const folder = resolve(params.folder);
@@ -154,7 +155,8 @@ export class BatchService {
   }
 
   resume(): BatchStatus {
-    if (this.#status.state === 'paused') this.#running?.job.resume();
+    const { state } = this.#status;
+    if (state === 'pausing' || state === 'paused') this.#running?.job.resume();
     return this.status;
   }
 
@@ -167,6 +169,7 @@ export class BatchService {
   dispose(): void {
     const running = this.#running;
     this.#running = undefined;
+    this.#cancelFlush();
     running?.job.cancel();
     running?.close();
   }
@@ -210,8 +213,9 @@ export class BatchService {
           ...(event.text !== undefined ? { text: event.text } : {}),
         });
         break;
+      case 'pausing':
       case 'paused':
-        this.#status = { ...this.#status, state: 'paused' };
+        this.#status = { ...this.#status, state: event.type };
         this.#emitProgress(true);
         return;
       case 'resumed':
@@ -222,6 +226,11 @@ export class BatchService {
         return;
     }
     this.#emitProgress(false);
+  }
+
+  #cancelFlush(): void {
+    clearTimeout(this.#flush);
+    this.#flush = undefined;
   }
 
   #finish(running: Running, summary: BatchSummary): void {
@@ -271,7 +280,18 @@ export class BatchService {
       },
     };
     const finishedAll = snap.total > 0 && snap.remaining === 0;
-    if (!force && !finishedAll && now - this.#lastProgress < PROGRESS_EVERY_MS) return;
+    const wait = PROGRESS_EVERY_MS - (now - this.#lastProgress);
+    if (!force && !finishedAll && wait > 0) {
+      // No later event may come (a pause, a slow image): the latest counts go out at the end
+      // of the interval anyway.
+      this.#flush ??= setTimeout(() => {
+        this.#flush = undefined;
+        this.#emitProgress(true);
+      }, wait);
+      this.#flush.unref();
+      return;
+    }
+    this.#cancelFlush();
     this.#lastProgress = now;
     const { state, jobId, folder, progress, summary, error } = this.#status;
     this.#options.events.emit('batch.progress', {

@@ -88,7 +88,7 @@ export class BatchJob {
     if (this.#state !== 'running') return;
     this.#state = 'paused';
     this.#wave?.abort();
-    this.#emit({ type: 'paused' });
+    this.#emit({ type: 'pausing' });
     void this.#saveState();
   }
 
@@ -405,6 +405,8 @@ export class BatchJob {
   }
 
   async #whilePaused(): Promise<void> {
+    // Announced here, where the job holds: what finished before the pause has been written.
+    if (this.#state === 'paused') this.#emit({ type: 'paused' });
     while (this.#state === 'paused') {
       await new Promise<void>((resolve) => (this.#wake = resolve));
       this.#wake = undefined;

@@ -86,6 +86,9 @@ export type BatchEvent =
   | { type: 'done'; path: string; text: string; record: DoneRecord }
   | { type: 'failed'; path: string; code: string; message: string }
   | { type: 'skipped'; path: string; reason: SkipReason; text?: string }
+  /** Asked to pause: the images in flight stop; what they finished is still written. */
+  | { type: 'pausing' }
+  /** Holding: nothing changes on disk until resume() or cancel(). */
   | { type: 'paused' }
   | { type: 'resumed' }
   | { type: 'finished'; summary: JobSummary };

@@ -78,11 +78,14 @@ test.afterAll(async () => {
 test('Pause holds the job between images and Resume finishes it', async () => {
   const { folder, dialog, bar } = await startRunningJob('pause');
   await dialog.getByRole('button', { name: 'Pause' }).click();
+  // "Paused" shows once the job holds: what the images in flight had finished is written by
+  // then, and the bar counts exactly the sidecars on disk.
   await expect(dialog.getByText('Paused', { exact: true })).toBeVisible();
   const atPause = await described(bar);
   expect(atPause).toBeLessThan(IMAGES);
-  // Nothing moves while paused: no progress, no new sidecars.
   const filesAtPause = await sidecars(folder);
+  expect(filesAtPause).toBe(atPause);
+  // Nothing moves while paused: no progress, no new sidecars.
   await page.waitForTimeout(1500);
   expect(await described(bar)).toBe(atPause);
   expect(await sidecars(folder)).toBe(filesAtPause);

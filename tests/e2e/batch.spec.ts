@@ -91,12 +91,52 @@ test('describe a folder: progress, descriptions, a failure with its reason, side
   await page.emulateMedia({ colorScheme: 'light' });
 });
 
+/**
+ * From now on, records the bar's value whenever the job's status line reads "Done" (a status
+ * that flashes by is caught too, unlike a polled assertion).
+ */
+async function watchForDone(): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (globalThis as { doneSeenAt?: string[] }).doneSeenAt = seen;
+    new MutationObserver(() => {
+      const job = document.querySelector('section[aria-label="Batch progress"]');
+      const says = [...(job?.querySelectorAll('.numbers span') ?? [])].some(
+        (span) => span.textContent === 'Done',
+      );
+      const bar = job?.querySelector('[role="progressbar"]');
+      if (says) seen.push(bar?.getAttribute('aria-valuenow') ?? 'no bar');
+    }).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
+  });
+  return () => page.evaluate(() => (globalThis as { doneSeenAt?: string[] }).doneSeenAt ?? []);
+}
+
 test('starting the same folder again continues: described images are skipped', async () => {
   const dialog = page.getByRole('dialog', { name: 'Describe a folder' });
+  const doneSeenAt = await watchForDone();
   await dialog.getByRole('button', { name: 'Start' }).click();
   const bar = dialog.getByRole('progressbar', { name: 'Images described' });
   await expect(dialog.getByText('2 skipped')).toBeVisible({ timeout: 45_000 });
   await expect(bar).toHaveAttribute('aria-valuenow', '3', { timeout: 45_000 });
+  await expect(dialog.getByText('Done', { exact: true })).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Start' })).toBeEnabled();
+  // "Done" only ever showed with every image counted, never left over from the last run.
+  expect(new Set(await doneSeenAt())).toEqual(new Set(['3']));
+  expect(problems).toEqual([]);
+});
+
+test('a folder that does not exist: a clear message, and the form stays usable', async () => {
+  const dialog = page.getByRole('dialog', { name: 'Describe a folder' });
+  const missing = join(folder, 'not-here');
+  await dialog.getByRole('textbox', { name: 'Folder' }).fill(missing);
+  await dialog.getByRole('button', { name: 'Start' }).click();
+  await expect(dialog.getByRole('alert')).toContainText(`No folder at ${missing}`);
+  await expect(dialog.getByText('Loading the model…')).toHaveCount(0);
   await expect(dialog.getByRole('button', { name: 'Start' })).toBeEnabled();
   expect(problems).toEqual([]);
 });

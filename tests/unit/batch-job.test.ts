@@ -70,6 +70,10 @@ async function image(path: string, seed: number): Promise<void> {
     .toFile(path);
 }
 
+async function countSidecars(): Promise<number> {
+  return (await readdir(folder)).filter((name) => name.endsWith('.txt')).length;
+}
+
 function makeJob(engine: BatchEngine, options: Partial<JobOptions> = {}) {
   const job = new BatchJob(
     { folder, outputs: ['txt', 'jsonl', 'csv', 'xmp'], ...options },
@@ -152,24 +156,48 @@ describe('BatchJob', () => {
     expect(await readFile(join(folder, 'p2.txt'), 'utf8')).toMatch(/^image /);
   });
 
-  it('pauses (the wave in flight is redone on resume) and finishes', async () => {
+  /** Pauses at the first event of `trigger`, resumes 50 ms after the job says it holds. */
+  async function pauseAt(trigger: BatchEvent['type']) {
     const engine = new FakeEngine();
     engine.delayMs = 10;
     const { job, events } = makeJob(engine);
-    let paused = false;
+    let asked = false;
+    let sidecarsAtHold = -1;
     job.on((e) => {
-      if (e.type === 'tokens' && !paused) {
-        paused = true;
+      if (e.type === trigger && !asked) {
+        asked = true;
         job.pause();
-        setTimeout(() => job.resume(), 30);
+      }
+      if (e.type === 'paused') {
+        void countSidecars().then((n) => (sidecarsAtHold = n));
+        setTimeout(() => job.resume(), 50);
       }
     });
     const summary = await job.run();
-    expect(summary).toMatchObject({ described: 5, failed: [], cancelled: false });
-    expect(ofType(events, 'paused')).toHaveLength(1);
-    expect(ofType(events, 'resumed')).toHaveLength(1);
-    expect(new Set(ofType(events, 'done').map((e) => e.path)).size).toBe(5);
-  });
+    const types = events.map((e) => e.type);
+    return { summary, events, types, sidecarsAtHold };
+  }
+
+  it.each(['tokens', 'done'] as const)(
+    'pauses at the first %s event, holds with nothing more written, and finishes on resume',
+    async (trigger) => {
+      const { summary, events, types, sidecarsAtHold } = await pauseAt(trigger);
+      expect(summary).toMatchObject({ described: 5, failed: [], cancelled: false });
+      expect(types.filter((t) => t === 'pausing' || t === 'paused' || t === 'resumed')).toEqual([
+        'pausing',
+        'paused',
+        'resumed',
+      ]);
+      // Holding means holding: nothing starts or is described between "paused" and "resumed",
+      // and the sidecars on disk at the hold are exactly the images reported done by then
+      // (what the wave had finished when Pause came is written before the job says it holds).
+      const held = types.slice(types.indexOf('paused'), types.indexOf('resumed'));
+      expect(held.filter((t) => t === 'done' || t === 'started')).toEqual([]);
+      const doneAtHold = types.slice(0, types.indexOf('paused')).filter((t) => t === 'done');
+      expect(sidecarsAtHold).toBe(doneAtHold.length);
+      expect(new Set(ofType(events, 'done').map((e) => e.path)).size).toBe(5);
+    },
+  );
 
   it('cancels, keeps what is done, and a new run continues from there', async () => {
     const engine = new FakeEngine();

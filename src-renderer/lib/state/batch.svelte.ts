@@ -68,7 +68,8 @@ export class BatchStore {
   }
 
   get active(): boolean {
-    return this.state === 'starting' || this.state === 'running' || this.state === 'paused';
+    const { state } = this;
+    return state === 'starting' || state === 'running' || state === 'pausing' || state === 'paused';
   }
 
   get finishedCount(): number {
@@ -121,6 +122,8 @@ export class BatchStore {
     this.busy = true;
     this.error = undefined;
     this.#clearRows();
+    // The last job's state goes at once: its "finished" without its summary would read "Done".
+    this.state = 'starting';
     this.summary = undefined;
     this.jobId = undefined;
     this.progress = EMPTY;
@@ -134,6 +137,7 @@ export class BatchStore {
       });
       this.#apply(status);
     } catch (error) {
+      if (this.state === 'starting') this.state = 'idle';
       this.error = messageOf(error);
       this.#toasts.error(`Batch not started: ${messageOf(error)}`);
     } finally {
