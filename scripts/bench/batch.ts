@@ -25,7 +25,7 @@ import {
   machineLine,
   median,
   realisticPair,
-  runProcess,
+  runMtmdCliOnce,
   writeReport,
   type Pair,
 } from './common.js';
@@ -145,25 +145,7 @@ async function sequential(pair: Pair, images: readonly string[]): Promise<Run> {
 async function cliLoop(pair: Pair, images: readonly string[]): Promise<Run> {
   const started = performance.now();
   for (const image of images) {
-    const run = await runProcess(MTMD_CLI, [
-      '-m',
-      pair.modelPath,
-      '--mmproj',
-      pair.mmprojPath,
-      '--image',
-      image,
-      '-p',
-      PROMPT,
-      '-n',
-      String(TOKENS),
-      '--temp',
-      '0',
-      '-t',
-      String(THREADS),
-      '-c',
-      String(CONTEXT),
-    ]);
-    if (run.code !== 0) throw new Error(`llama-mtmd-cli failed:\n${run.stderr.slice(-2000)}`);
+    await runMtmdCliOnce({ pair, image, prompt: PROMPT, tokens: TOKENS, context: CONTEXT });
   }
   return { images: images.length, wallMs: performance.now() - started, tokens: [] };
 }

@@ -5,6 +5,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
+import { runProcess, type ProcessRun } from '../lib/run-process.js';
 import { makeLlavaPair } from '../test-model/llava-pair.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,7 +31,43 @@ export async function realisticPair(): Promise<Pair> {
   return { modelPath: made.modelPath, mmprojPath: made.mmprojPath };
 }
 
-export { runProcess, type ProcessRun } from '../lib/run-process.js';
+export { runProcess, type ProcessRun };
+
+/**
+ * One single-shot, greedy `llama-mtmd-cli -p` run (benchmarks time the plain process); fails
+ * with the end of its log when it exits non-zero.
+ */
+export async function runMtmdCliOnce(options: {
+  pair: Pair;
+  image: string;
+  prompt: string;
+  tokens: number;
+  context: number;
+  extraArgs?: readonly string[];
+}): Promise<ProcessRun> {
+  const { pair, image, prompt, tokens, context, extraArgs = [] } = options;
+  const run = await runProcess(MTMD_CLI, [
+    '-m',
+    pair.modelPath,
+    '--mmproj',
+    pair.mmprojPath,
+    '--image',
+    image,
+    '-p',
+    prompt,
+    '-n',
+    String(tokens),
+    '--temp',
+    '0',
+    '-t',
+    String(THREADS),
+    '-c',
+    String(context),
+    ...extraArgs,
+  ]);
+  if (run.code !== 0) throw new Error(`llama-mtmd-cli failed:\n${run.stderr.slice(-2000)}`);
+  return run;
+}
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

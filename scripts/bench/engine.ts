@@ -17,6 +17,7 @@ import {
   median,
   ratio,
   realisticPair,
+  runMtmdCliOnce,
   runProcess,
   writeReport,
 } from './common.js';
@@ -66,26 +67,14 @@ async function upstreamCold(
   mmprojPath: string,
   image: string,
 ): Promise<ColdRun> {
-  const run = await runProcess(MTMD_CLI, [
-    '-m',
-    modelPath,
-    '--mmproj',
-    mmprojPath,
-    '--image',
+  const run = await runMtmdCliOnce({
+    pair: { modelPath, mmprojPath },
     image,
-    '-p',
-    PROMPT,
-    '-n',
-    String(N_PREDICT),
-    '--temp',
-    '0',
-    '-t',
-    String(THREADS),
-    '-c',
-    String(CONTEXT),
-    '--verbose',
-  ]);
-  if (run.code !== 0) throw new Error(`llama-mtmd-cli failed:\n${run.stderr.slice(-2000)}`);
+    prompt: PROMPT,
+    tokens: N_PREDICT,
+    context: CONTEXT,
+    extraArgs: ['--verbose'],
+  });
   const log = run.stderr;
   return {
     wallMs: run.wallMs,
