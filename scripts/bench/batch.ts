@@ -37,15 +37,18 @@ const CLI_IMAGES = Math.min(IMAGES, Number(process.env['BENCH_CLI_IMAGES'] ?? 4)
 const TOKENS = Number(process.env['BENCH_TOKENS'] ?? 256);
 const PARALLEL = Number(process.env['BENCH_PARALLEL'] ?? 8);
 const PROMPT = 'Describe this image in detail.';
+/** Sequences in flight the ceiling is measured at: one, the benchmark's, the whole folder. */
+const IN_FLIGHT = [...new Set([1, PARALLEL, IMAGES])].sort((x, y) => x - y);
 const CONTEXT = 2048;
 
 interface Run {
   images: number;
   wallMs: number;
   tokens: number[];
-  /** Per image, where the method reports them: CLIP encode ms and prompt tokens. */
+  /** Per image, where the method reports them: CLIP encode ms, prompt and image tokens. */
   encodeMs?: number[];
   promptTokens?: number[];
+  imageTokens?: number[];
 }
 
 const perMinute = (r: Run): number => (r.images * 60_000) / r.wallMs;
@@ -111,6 +114,7 @@ async function sequential(pair: Pair, images: readonly string[]): Promise<Run> {
   const tokens: number[] = [];
   const encodeMs: number[] = [];
   const promptTokens: number[] = [];
+  const imageTokens: number[] = [];
   try {
     for (const path of images) {
       const prepared = await prepareForEncoder(await readImageFile(path), {
@@ -128,6 +132,7 @@ async function sequential(pair: Pair, images: readonly string[]): Promise<Run> {
       tokens.push(result.tokens.length);
       encodeMs.push(result.stats.imageEncodeMs);
       promptTokens.push(result.stats.promptTokens);
+      imageTokens.push(result.stats.imageTokens);
       await session.close();
     }
   } finally {
@@ -139,6 +144,7 @@ async function sequential(pair: Pair, images: readonly string[]): Promise<Run> {
     tokens,
     encodeMs,
     promptTokens,
+    imageTokens,
   };
 }
 
@@ -159,15 +165,14 @@ const fmtMin = (ms: number): string => `${(ms / 60_000).toFixed(1)} min`;
  */
 async function ceilingRows(pair: Pair, loop: Run, cli: Run): Promise<string[]> {
   const encodeMs = median(loop.encodeMs ?? []);
-  const imageTokens = 576;
-  const inFlight = [...new Set([1, PARALLEL, IMAGES])].sort((x, y) => x - y);
+  const imageTokens = median(loop.imageTokens ?? []);
   const rates = await measureDecodeRates(
     pair.modelPath,
-    inFlight,
+    IN_FLIGHT,
     median(loop.promptTokens ?? []),
     Math.min(TOKENS, 128),
   );
-  return inFlight.map((n) => {
+  return IN_FLIGHT.map((n) => {
     const generation = rates.generationPerSecond.get(n) ?? Number.NaN;
     const perImageMs =
       encodeMs + (imageTokens / rates.promptPerSecond) * 1000 + (TOKENS / generation) * 1000;
@@ -226,9 +231,9 @@ run on the first ${SEQ_IMAGES} and ${CLI_IMAGES} images: each of their images co
 stands for the folder. llama-mtmd-cli reloads the (page-cached) model for every image.
 
 The ceiling of any scheduler on this machine: upstream's \`llama-batched-bench\` (same llama.cpp
-build, same model and threads) measures the LLM's prompt speed and its generation speed with 1,
-${PARALLEL} and ${IMAGES} sequences in flight (over a context as long as one image's prompt); an image
-costs at least its CLIP encode (llava-desk's own, median of the loop), the decode of its 576
+build, same model and threads) measures the LLM's prompt speed and its generation speed with
+${IN_FLIGHT.join(', ')} sequences in flight (over a context as long as one image's prompt); an image
+costs at least its CLIP encode (llava-desk's own, median of the loop), the decode of its ${median(b.imageTokens ?? [])}
 image tokens and its ${TOKENS} generated tokens, and nothing else (no model load, no text, no
 imaging):
 
