@@ -72,6 +72,11 @@ export class BatchStore {
     return state === 'starting' || state === 'running' || state === 'pausing' || state === 'paused';
   }
 
+  /** Pause was asked for: the job is finishing what it generated, or holds. */
+  get pauseAsked(): boolean {
+    return this.state === 'pausing' || this.state === 'paused';
+  }
+
   get finishedCount(): number {
     return this.progress.described + this.progress.skipped + this.progress.failed;
   }
