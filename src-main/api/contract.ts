@@ -485,8 +485,9 @@ export interface PreloadBridge {
 
 /** Web mode: messages over the WebSocket (JSON, Uint8Array values tagged `{$bytes: base64}`). */
 export type WireClientMessage = { type: 'call'; id: number; method: string; params: unknown };
+/** `id: null` answers a message that was not a readable call (no id to answer to). */
 export type WireServerMessage =
-  | ({ type: 'result'; id: number } & ApiResponse)
+  | ({ type: 'result'; id: number | null } & ApiResponse)
   | { type: 'event'; name: string; payload: unknown };
 
 /** The WebSocket path in web mode, and the subprotocols (the token travels as the second). */

@@ -8,6 +8,10 @@ export const ERROR_CODES = [
   'HOST_NOT_ALLOWED',
   'RENDERER_NOT_BUILT',
   'INTERNAL',
+  /** The data folder cannot be written (read-only, no permission, failing disk). */
+  'STORAGE_UNAVAILABLE',
+  /** A WebSocket message larger than any valid request of its kind. */
+  'REQUEST_TOO_LARGE',
   // engine
   'ENGINE_CRASHED',
   'ENGINE_NOT_LOADED',

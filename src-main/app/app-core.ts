@@ -9,6 +9,7 @@ import type {
 import { ChatStore } from '../chats/chat-store.js';
 import { ensureDataLayout } from '../common/data-dir.js';
 import { LlavaDeskError } from '../common/errors.js';
+import type { StoreFs } from '../common/store-fs.js';
 import type { WorkerLauncher } from '../engine/process/worker-channel.js';
 import type { RetryPolicy } from '../models/download/retry-policy.js';
 import { BatchService } from './batch-service.js';
@@ -30,6 +31,8 @@ export interface AppCoreOptions {
   downloadRetry?: Partial<RetryPolicy>;
   /** Starts the engine process (default: child_process.fork of the engine worker). */
   engineLauncher?: () => WorkerLauncher;
+  /** The file-system calls of the chat, image and settings stores (tests inject disk faults). */
+  storeFs?: StoreFs;
   /** The system's folder chooser: the folder picked, undefined when cancelled (desktop only). */
   pickFolder?: (title: string) => Promise<string | undefined>;
 }
@@ -62,8 +65,8 @@ export class AppCore {
   ) {
     this.#options = options;
     this.dataDir = layout.root;
-    this.#settings = new SettingsStore(layout.settingsFile);
-    this.#store = new ChatStore(layout.chats);
+    this.#settings = new SettingsStore(layout.settingsFile, options.storeFs);
+    this.#store = new ChatStore(layout.chats, options.storeFs ? { fs: options.storeFs } : {});
     // The engine asks the model service for the catalog default; both are built here.
     const late: { models?: ModelService } = {};
     this.#engine = new EngineHost({
@@ -76,6 +79,7 @@ export class AppCore {
     this.#images = new ImageService(
       layout.images,
       async () => (await this.#engine.activeModel())?.mmprojPath,
+      options.storeFs,
     );
     const models = new ModelService({
       modelsDir: layout.models,
@@ -127,7 +131,7 @@ export class AppCore {
 
   /** Stops answers (keeping their partial text), pauses downloads, ends the engine process. */
   async close(): Promise<void> {
-    await this.#chats.stopAll();
+    await this.#chats.close();
     this.#batch.dispose();
     await this.#models.dispose();
     this.#engine.dispose();

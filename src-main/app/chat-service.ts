@@ -9,11 +9,13 @@ import type {
 import type { AskResult } from '../api/engine.js';
 import type { ChatStore } from '../chats/chat-store.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
+import { reportBug } from '../common/report-bug.js';
 import type { EngineHost } from './engine-host.js';
 import type { CoreEvents } from './events.js';
 import type { ImageService } from './image-service.js';
 import { promptFromMessages, titleFrom } from './prompt-from-chat.js';
 import type { SettingsStore } from './settings-store.js';
+import { storageFailureOf, UnsavedAnswers } from './unsaved-answers.js';
 
 const DEFAULT_TITLE = 'Untitled chat';
 /** How often a streaming answer's partial text is saved (a crash keeps at most this much less). */
@@ -39,14 +41,22 @@ interface Question {
 /**
  * Conversations and their answers: asks the engine with the whole conversation (it reuses its KV
  * cache), streams tokens as events, saves the partial answer as it grows, and marks an answer
- * stopped (Stop, quit) or failed (engine crash) with its partial text kept.
+ * stopped (Stop, quit) or failed (engine crash) with its partial text kept. An answer whose final
+ * save fails (full or read-only disk) is kept in memory and saved when the disk takes it.
  */
 export class ChatService {
   readonly #deps: ChatServiceDeps;
+  readonly #unsaved: UnsavedAnswers;
   #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   constructor(deps: ChatServiceDeps) {
     this.#deps = deps;
+    this.#unsaved = new UnsavedAnswers(deps.store, deps.events);
+  }
+
+  /** Answers kept in memory because the disk refused them. */
+  get unsavedAnswers(): number {
+    return this.#unsaved.size;
   }
 
   list(query?: string): Promise<ApiConversationSummary[]> {
@@ -55,17 +65,19 @@ export class ChatService {
       : this.#deps.store.search(query);
   }
 
-  get(id: string): Promise<ApiConversation> {
-    return this.#deps.store.get(id);
+  async get(id: string): Promise<ApiConversation> {
+    return this.#unsaved.overlay(await this.#deps.store.get(id));
   }
 
   async create(title?: string): Promise<ApiConversation> {
+    await this.#unsaved.flush();
     const created = await this.#deps.store.create({ title: title ?? DEFAULT_TITLE });
     this.#deps.events.emit('chats.changed', { conversationId: created.id });
     return created;
   }
 
   async rename(id: string, title: string): Promise<ApiConversationSummary> {
+    await this.#unsaved.flush();
     const c = await this.#deps.store.rename(id, title);
     this.#deps.events.emit('chats.changed', { conversationId: id });
     return summary(c);
@@ -73,13 +85,16 @@ export class ChatService {
 
   async delete(id: string): Promise<void> {
     await this.stop(id);
+    await this.#unsaved.flush();
     await this.#deps.store.delete(id);
+    this.#unsaved.forget(id);
     await this.#deps.engine.closeSession(id);
     this.#deps.events.emit('chats.changed', { conversationId: id });
   }
 
   async send(conversationId: string, question: Question): Promise<SendResult> {
     this.#refuseWhileRunning(conversationId);
+    await this.#unsaved.flush();
     const conversation = await this.#deps.store.get(conversationId);
     const user = await this.#appendQuestion(conversation, question);
     return { user, answer: await this.#startAnswer(conversationId) };
@@ -87,6 +102,7 @@ export class ChatService {
 
   async edit(conversationId: string, messageId: string, question: Question): Promise<SendResult> {
     this.#refuseWhileRunning(conversationId);
+    await this.#unsaved.flush();
     const conversation = await this.#deps.store.get(conversationId);
     const original = conversation.messages.find((m) => m.id === messageId);
     if (!original || original.role !== 'user') {
@@ -103,6 +119,7 @@ export class ChatService {
 
   async regenerate(conversationId: string): Promise<{ answer: ApiMessage }> {
     this.#refuseWhileRunning(conversationId);
+    await this.#unsaved.flush();
     const conversation = await this.#deps.store.get(conversationId);
     const last = conversation.messages.at(-1);
     if (!last) throw new LlavaDeskError('MESSAGE_NOT_FOUND', 'nothing to regenerate in this chat');
@@ -121,6 +138,13 @@ export class ChatService {
   /** Stops every answer being written (shutdown): their partial text is saved as stopped. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.#running.keys()].map((id) => this.stop(id)));
+  }
+
+  /** Shutdown: stops answers and makes a last try at saving the answers kept in memory. */
+  async close(): Promise<void> {
+    await this.stopAll();
+    await this.#unsaved.flush();
+    this.#unsaved.dispose();
   }
 
   #refuseWhileRunning(conversationId: string): void {
@@ -159,11 +183,13 @@ export class ChatService {
       status: 'streaming',
     });
     const controller = new AbortController();
-    const done = this.#answer(conversationId, answer, controller.signal).finally(() => {
-      if (this.#running.get(conversationId)?.controller === controller) {
-        this.#running.delete(conversationId);
-      }
-    });
+    const done = this.#answer(conversationId, answer, controller.signal)
+      .catch((error: unknown) => reportBug('writing an answer', error))
+      .finally(() => {
+        if (this.#running.get(conversationId)?.controller === controller) {
+          this.#running.delete(conversationId);
+        }
+      });
     this.#running.set(conversationId, { controller, done });
     this.#deps.events.emit('chats.changed', { conversationId });
     return answer;
@@ -184,10 +210,20 @@ export class ChatService {
     let saved = '';
     let lastSave = Date.now();
     let saving: Promise<unknown> = Promise.resolve();
+    // Never rejects: an answer whose save fails is kept in memory, shown failed with the reason.
     const finish = async (patch: Partial<ApiMessage>): Promise<void> => {
       emitNow();
       await saving;
-      const message = await store.updateMessage(conversationId, answer.id, patch);
+      let message: ApiMessage;
+      try {
+        message = await store.updateMessage(conversationId, answer.id, patch);
+      } catch (error) {
+        const failure = storageFailureOf(error);
+        if (!failure) reportBug('saving a finished answer', error);
+        message = failure
+          ? this.#unsaved.keep(conversationId, answer, patch, failure)
+          : { ...answer, ...patch, status: 'error', error: serializeError(error) };
+      }
       // The chat takes a new question from the moment its answer is reported finished.
       this.#running.delete(conversationId);
       events.emit('chats.message', { conversationId, message });

@@ -5,6 +5,8 @@ import {
   type ParsedParams,
 } from '../api/contract.js';
 import { serializeError } from '../common/errors.js';
+import { reportBug } from '../common/report-bug.js';
+import { toStorageError } from '../common/storage-errors.js';
 import type { AppCore } from './app-core.js';
 
 export function isMethodName(name: unknown): name is MethodName {
@@ -14,7 +16,7 @@ export function isMethodName(name: unknown): name is MethodName {
 /**
  * The one entry every transport calls (WebSocket in web mode, IPC in the desktop app): unknown
  * methods and params that fail their schema are refused before any service sees them; every
- * outcome becomes an `ApiResponse` with errors as `{code, message}`.
+ * outcome becomes an `ApiResponse` with errors as `{code, message}`; it never rejects.
  */
 export function createDispatcher(
   core: Pick<AppCore, 'call'>,
@@ -40,7 +42,11 @@ export function createDispatcher(
       const value = await core.call(method, parsed.data as ParsedParams<typeof method>);
       return { ok: true, value };
     } catch (error) {
-      return { ok: false, error: serializeError(error) };
+      // A disk that refused a write becomes STORAGE_UNAVAILABLE / DISK_FULL, whichever service
+      // it came through; anything still untyped is a bug, logged and answered INTERNAL.
+      const serialized = serializeError(toStorageError(error));
+      if (serialized.code === 'INTERNAL') reportBug(method, error);
+      return { ok: false, error: serialized };
     }
   };
 }

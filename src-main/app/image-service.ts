@@ -1,6 +1,7 @@
 import type { AddedImage, ApiImageRef, Detail } from '../api/contract.js';
 import type { PreparedImage as EngineImage } from '../api/engine.js';
 import { ImageStore } from '../chats/image-store.js';
+import type { StoreFs } from '../common/store-fs.js';
 import {
   estimateTokenCounter,
   LLAVA_15_ENCODER,
@@ -41,8 +42,8 @@ export class ImageService {
   #refs = new Map<string, ApiImageRef>();
 
   /** `mmprojOf` gives the active model's projector file, if a model is installed. */
-  constructor(dir: string, mmprojOf: () => Promise<string | undefined>) {
-    this.store = new ImageStore(dir);
+  constructor(dir: string, mmprojOf: () => Promise<string | undefined>, fs?: StoreFs) {
+    this.store = new ImageStore(dir, fs);
     this.#encoderOf = mmprojOf;
   }
 

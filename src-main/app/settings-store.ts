@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { settingsPatchSchema, type Settings, type SettingsPatch } from '../api/contract.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { toStorageError } from '../common/storage-errors.js';
+import { nodeStoreFs, type StoreFs } from '../common/store-fs.js';
 
 export const DEFAULT_SETTINGS: Settings = {
   threads: 'auto',
@@ -22,9 +24,11 @@ export class SettingsStore {
   readonly file: string;
   #current: Settings = { ...DEFAULT_SETTINGS };
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #fs: StoreFs;
 
-  constructor(file: string) {
+  constructor(file: string, fs: StoreFs = nodeStoreFs) {
     this.file = file;
+    this.#fs = fs;
   }
 
   get current(): Settings {
@@ -59,7 +63,10 @@ export class SettingsStore {
       await writeFileAtomic(
         this.file,
         `${JSON.stringify({ schemaVersion: 1, settings: next }, null, 2)}\n`,
-      );
+        this.#fs,
+      ).catch((error: unknown) => {
+        throw toStorageError(error, 'the settings');
+      });
       this.#current = next;
       return this.current;
     };

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMP_PREFIX, writeFileAtomic } from '../common/atomic-write.js';
+import { removeStaleTempFiles, TEMP_PREFIX, writeFileAtomic } from '../common/atomic-write.js';
 import { LlavaDeskError } from '../common/errors.js';
+import { toStorageError } from '../common/storage-errors.js';
+import { nodeStoreFs, type StoreFs } from '../common/store-fs.js';
 import {
   CHAT_SCHEMA_VERSION,
   conversationSchema,
@@ -33,10 +35,13 @@ export class ChatStore {
   #queues = new Map<string, Promise<unknown>>();
   #problems: StoreProblem[] = [];
   #now: () => number;
+  #fs: StoreFs;
 
-  constructor(dir: string, options: { now?: () => number } = {}) {
+  /** `fs`: the calls writes go through (tests inject disk faults there). */
+  constructor(dir: string, options: { now?: () => number; fs?: StoreFs } = {}) {
     this.dir = dir;
     this.#now = options.now ?? Date.now;
+    this.#fs = options.fs ?? nodeStoreFs;
   }
 
   /** Files that could not be read at the last `list()`, moved aside or left untouched. */
@@ -46,18 +51,20 @@ export class ChatStore {
 
   /**
    * Opens the store: answers left `streaming` by a crash or a quit become `stopped`, keeping
-   * their partial text.
+   * their partial text; temp files of saves that failed or were cut short are deleted.
    */
   async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await this.#fs.mkdir(this.dir, { recursive: true });
+    await removeStaleTempFiles(this.dir, this.#fs);
     for (const summary of await this.list()) {
       const conversation = await this.get(summary.id);
       if (conversation.messages.some((m) => m.status === 'streaming')) {
+        // A read-only folder still opens (to be read); the mark waits for a writable one.
         await this.#mutate(summary.id, (c) => {
           for (const message of c.messages) {
             if (message.status === 'streaming') message.status = 'stopped';
           }
-        });
+        }).catch(() => undefined);
       }
     }
   }
@@ -121,7 +128,10 @@ export class ChatStore {
 
   async delete(id: string): Promise<void> {
     await this.#enqueue(id, async () => {
-      await rm(this.#file(id), { force: true });
+      const file = this.#file(id);
+      await this.#fs.rm(file, { force: true }).catch((error: unknown) => {
+        throw toStorageError(error, 'the deletion of this conversation');
+      });
     });
   }
 
@@ -216,10 +226,15 @@ export class ChatStore {
   }
 
   async #write(conversation: Conversation): Promise<void> {
-    await writeFileAtomic(
-      this.#file(conversation.id),
-      `${JSON.stringify(conversation, null, 1)}\n`,
-    );
+    try {
+      await writeFileAtomic(
+        this.#file(conversation.id),
+        `${JSON.stringify(conversation, null, 1)}\n`,
+        this.#fs,
+      );
+    } catch (error) {
+      throw toStorageError(error, 'the conversation');
+    }
   }
 
   #mutate(id: string, change: (c: Conversation) => void): Promise<Conversation> {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { LlavaDeskError } from '../common/errors.js';
+import { toStorageError } from '../common/storage-errors.js';
+import { nodeStoreFs, type StoreFs } from '../common/store-fs.js';
 import type { ImageRef } from './schema.js';
 
 const ID_PATTERN = /^[0-9a-f]{64}$/;
@@ -23,9 +25,12 @@ export interface StoredImageInput {
  */
 export class ImageStore {
   readonly dir: string;
+  readonly #fs: StoreFs;
 
-  constructor(dir: string) {
+  /** `fs`: the calls writes go through (tests inject disk faults there). */
+  constructor(dir: string, fs: StoreFs = nodeStoreFs) {
     this.dir = dir;
+    this.#fs = fs;
   }
 
   static idOf(bytes: Uint8Array): string {
@@ -35,10 +40,14 @@ export class ImageStore {
   async put(input: StoredImageInput): Promise<ImageRef> {
     const id = ImageStore.idOf(input.bytes);
     const original = this.originalPath(id);
-    await mkdir(join(this.dir, id.slice(0, 2)), { recursive: true });
-    if (!(await exists(original))) await writeFileAtomic(original, input.bytes);
-    if (!(await exists(this.thumbnailPath(id)))) {
-      await writeFileAtomic(this.thumbnailPath(id), input.thumbnail);
+    try {
+      await this.#fs.mkdir(join(this.dir, id.slice(0, 2)), { recursive: true });
+      if (!(await exists(original))) await writeFileAtomic(original, input.bytes, this.#fs);
+      if (!(await exists(this.thumbnailPath(id)))) {
+        await writeFileAtomic(this.thumbnailPath(id), input.thumbnail, this.#fs);
+      }
+    } catch (error) {
+      throw toStorageError(error, 'the image');
     }
     return {
       id,

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   API_EVENTS,
   WS_PATH,
@@ -11,10 +11,10 @@ import {
   type EventName,
   type WireServerMessage,
 } from '../api/contract.js';
-import { decodeWire, encodeWire } from './wire-codec.js';
-
-/** Images travel base64 inside JSON: room for the 256 MiB image limit and some. */
-const MAX_MESSAGE_BYTES = 400 * 1024 * 1024;
+import { serializeError } from '../common/errors.js';
+import { reportBug } from '../common/report-bug.js';
+import { decodeClientFrame, FrameError, MAX_FRAME_BYTES } from './client-frames.js';
+import { encodeWire } from './wire-codec.js';
 
 export interface WsApiOptions {
   token: string;
@@ -54,34 +54,55 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 export function createWsApi(options: WsApiOptions): WsApi {
   const server = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_MESSAGE_BYTES,
+    maxPayload: MAX_FRAME_BYTES,
     handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
   });
   const known = new Set<string>(API_EVENTS);
 
   server.on('connection', (ws: WebSocket) => {
     const send = (message: WireServerMessage): void => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeWire(message));
+      if (ws.readyState !== ws.OPEN) return;
+      try {
+        ws.send(encodeWire(message));
+      } catch (error) {
+        reportBug('sending a WebSocket message', error);
+      }
+    };
+    const refuseFrame = (error: unknown): void => {
+      const id = error instanceof FrameError ? error.callId : null;
+      if (!(error instanceof FrameError)) reportBug('reading a WebSocket message', error);
+      send({ type: 'result', id, ok: false, error: serializeError(error) });
     };
     const unsubscribe = options.subscribe((name, payload) => {
       if (known.has(name)) send({ type: 'event', name, payload });
     });
     ws.on('close', unsubscribe);
     ws.on('error', unsubscribe);
+    // Last resort per message: whatever a frame holds, it is answered and the server keeps going.
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      let message: unknown;
       try {
-        message = decodeWire(data.toString());
-      } catch {
-        return;
+        if (isBinary) {
+          throw new FrameError('INVALID_ARGUMENT', 'Binary messages are not part of the API.');
+        }
+        const call = decodeClientFrame(asBuffer(data));
+        options
+          .dispatch(call.method, call.params)
+          .then(
+            (response) => send({ type: 'result', id: call.id, ...response }),
+            (error: unknown) => {
+              reportBug(`the ${call.method} call`, error);
+              send({
+                type: 'result',
+                id: call.id,
+                ok: false,
+                error: { code: 'INTERNAL', message: 'llava-desk failed to answer this request.' },
+              });
+            },
+          )
+          .catch((error: unknown) => reportBug('answering a WebSocket call', error));
+      } catch (error) {
+        refuseFrame(error);
       }
-      const call = message as { type?: unknown; id?: unknown; method?: unknown; params?: unknown };
-      if (call.type !== 'call' || typeof call.id !== 'number') return;
-      const id = call.id;
-      void options.dispatch(call.method, call.params).then((response) => {
-        send({ type: 'result', id, ...response });
-      });
     });
   });
 
@@ -110,4 +131,9 @@ export function createWsApi(options: WsApiOptions): WsApi {
       server.close();
     },
   };
+}
+
+function asBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

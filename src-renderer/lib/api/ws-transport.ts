@@ -81,6 +81,8 @@ export class WebSocketTransport implements Transport {
       if (typeof event.data !== 'string') return;
       const message = decodeWire(event.data) as WireServerMessage;
       if (message.type === 'result') {
+        // id null: the server could not read a message as a call (never one this page sends).
+        if (message.id === null) return;
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
         const { type: _type, id: _id, ...response } = message;
