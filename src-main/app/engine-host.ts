@@ -84,9 +84,7 @@ export class EngineHost {
         'No model is installed. Open Models to download or import one.',
       );
     }
-    const client = (this.#client ??= new EngineClient(
-      (this.#options.launcher ?? defaultEngineLauncher)(),
-    ));
+    const client = (this.#client ??= this.#newClient());
     const key = this.#keyFor(model);
     if (this.#loadedKey === key) return { client, model };
     const display = { modelId: model.id, displayName: model.manifest.displayName };
@@ -133,6 +131,27 @@ export class EngineHost {
 
   dispose(): void {
     this.unload();
+  }
+
+  #newClient(): EngineClient {
+    const client = new EngineClient((this.#options.launcher ?? defaultEngineLauncher)());
+    // Said at once, not at the next request: the window shows it, and the next answer reloads.
+    client.onCrash((exit) => {
+      if (this.#client !== client) return;
+      this.#loadedKey = undefined;
+      const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+      const { modelId, displayName } = this.#status;
+      this.#set({
+        state: 'error',
+        ...(modelId !== undefined ? { modelId } : {}),
+        ...(displayName !== undefined ? { displayName } : {}),
+        error: {
+          code: 'ENGINE_CRASHED',
+          message: `The engine stopped unexpectedly (${how}). It starts again with the next question.`,
+        },
+      });
+    });
+    return client;
   }
 
   #loadOptions(model: InstalledModel): EngineLoadOptions {

@@ -41,18 +41,32 @@ export class FrameError extends LlavaDeskError {
   }
 }
 
-function tooLarge(size: number): FrameError {
+/**
+ * The id of a call that is refused unread, from the head of its frame where our pages put it
+ * (`{"type":"call","id":N,…`), so that the caller's promise still settles.
+ */
+function headId(frame: Buffer): number | null {
+  const match = /^\{"type":"call","id":(\d{1,15}),/.exec(frame.toString('latin1', 0, 64));
+  return match?.[1] !== undefined ? Number(match[1]) : null;
+}
+
+function tooLarge(frame: Buffer, id: number | null = headId(frame)): FrameError {
   return new FrameError(
     'REQUEST_TOO_LARGE',
-    `A message of ${size} bytes is larger than any request but an image upload may be ` +
+    `A message of ${frame.length} bytes is larger than any request but an image upload may be ` +
       `(${MAX_SMALL_FRAME_BYTES} bytes).`,
+    id,
   );
 }
 
 function parse(text: string): unknown {
   try {
     return decodeWire(text);
-  } catch {
+  } catch (error) {
+    // Valid JSON nested deeper than the decoder's stack: no call is, so it is refused whole.
+    if (error instanceof RangeError) {
+      throw new FrameError('INVALID_ARGUMENT', 'The message is nested too deeply.');
+    }
     throw new FrameError('INVALID_ARGUMENT', 'The message is not valid JSON.');
   }
 }
@@ -90,13 +104,13 @@ export function decodeClientFrame(frame: Buffer): WireClientMessage {
   const marker = frame.indexOf(BYTES_MARKER);
   const start = marker + BYTES_MARKER.length;
   const end = marker < 0 ? -1 : frame.indexOf(QUOTE, start);
-  if (end < 0 || frame.length - (end - start) > MAX_SMALL_FRAME_BYTES) throw tooLarge(frame.length);
+  if (end < 0 || frame.length - (end - start) > MAX_SMALL_FRAME_BYTES) throw tooLarge(frame);
   const rest = Buffer.concat([frame.subarray(0, start), frame.subarray(end)]).toString('utf8');
   const call = asCall(parse(rest));
   const params = call.params as { data?: unknown } | undefined;
   const holder = params?.data;
   if (call.method !== 'images.add' || !(holder instanceof Uint8Array) || holder.length !== 0) {
-    throw new FrameError('REQUEST_TOO_LARGE', tooLarge(frame.length).message, call.id);
+    throw tooLarge(frame, call.id);
   }
   const base64 = frame.toString('latin1', start, end);
   if (!BASE64_RUN.test(base64)) {

@@ -5,9 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
+import type { Duplex } from 'node:stream';
 import { LlavaDeskError } from '../common/errors.js';
+import { reportBug } from '../common/report-bug.js';
 import type { ApiResponse, EventName } from '../api/contract.js';
-import { allowedHostHeaders, isLoopbackHost } from './loopback.js';
+import { allowedHostHeaders, isLoopbackHost, servedNames } from './loopback.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { createWsApi, type WsApi } from './ws-api.js';
 
@@ -20,7 +22,7 @@ export interface WebHostOptions {
   port: number;
   dataDir: string;
   rendererDir?: string;
-  /** Serving beyond this machine must be asked for explicitly. */
+  /** Serving beyond this machine must be asked for explicitly (Host is still checked). */
   allowRemote?: boolean;
   /** The API contract to serve over the WebSocket (the app core); absent: static files only. */
   api?: {
@@ -59,9 +61,25 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   let allowedHosts = new Set<string>();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Last resort per request: a failure is logged and answered 500; the server keeps serving.
+    try {
+      handleRequest(req, res);
+    } catch (error) {
+      reportBug(`serving ${req.method ?? ''} ${req.url ?? ''}`, error);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Internal error\n');
+    }
+  });
+  // A malformed request or a reset connection is the client's problem, never the server's.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  function handleRequest(req: IncomingMessage, res: ServerResponse): void {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (!options.allowRemote && !allowedHosts.has(hostHeader)) {
+    if (!allowedHosts.has(hostHeader)) {
       res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Host not allowed\n');
       return;
@@ -75,19 +93,26 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Not found\n');
     });
-  });
+  }
 
   let wsApi: WsApi | undefined;
   if (options.api) {
     wsApi = createWsApi({
       token,
       allowedHosts: () => allowedHosts,
-      allowRemote: options.allowRemote === true,
       dispatch: options.api.dispatch,
       subscribe: options.api.subscribe,
     });
     const api = wsApi;
-    server.on('upgrade', (req, socket, head: Buffer) => api.handleUpgrade(req, socket, head));
+    server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      try {
+        api.handleUpgrade(req, socket, head);
+      } catch (error) {
+        reportBug('opening a WebSocket', error);
+        socket.destroy();
+      }
+    });
   }
 
   await new Promise<void>((resolvePromise, reject) => {
@@ -98,7 +123,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     });
   });
   const { port } = server.address() as AddressInfo;
-  allowedHosts = allowedHostHeaders(options.host, port);
+  // `--allow-remote` widens the names to this machine's own addresses, never to any Host.
+  allowedHosts = allowedHostHeaders(
+    options.host,
+    port,
+    options.allowRemote === true ? servedNames(options.host) : [],
+  );
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {

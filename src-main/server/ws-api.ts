@@ -20,8 +20,6 @@ export interface WsApiOptions {
   token: string;
   /** Host header values that reach this server (its own addresses); others are refused. */
   allowedHosts: () => ReadonlySet<string>;
-  /** Accept any Host/Origin (`--allow-remote`); the token is still required. */
-  allowRemote: boolean;
   dispatch: (method: unknown, params: unknown) => Promise<ApiResponse>;
   subscribe: (listener: (name: EventName, payload: unknown) => void) => () => void;
 }
@@ -111,7 +109,7 @@ export function createWsApi(options: WsApiOptions): WsApi {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== WS_PATH) return refuse(socket, 404, 'Not Found');
       const host = (req.headers.host ?? '').toLowerCase();
-      if (!options.allowRemote && !options.allowedHosts().has(host)) {
+      if (!options.allowedHosts().has(host)) {
         return refuse(socket, 421, 'Misdirected Request');
       }
       const origin = req.headers.origin;

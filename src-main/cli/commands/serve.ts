@@ -3,13 +3,22 @@ import { AppCore } from '../../app/app-core.js';
 import { createDispatcher } from '../../app/dispatch.js';
 import { ensureDataLayout, resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError } from '../../common/errors.js';
+import { reportBug } from '../../common/report-bug.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../../models/download/resolve-uri.js';
+import { isLoopbackHost } from '../../server/loopback.js';
 import { startWebHost } from '../../server/web-host.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../io.js';
 
 export const DEFAULT_PORT = 47330;
+
+/** Printed at start under `--allow-remote` with a non-loopback --host. */
+export const REMOTE_WARNING =
+  'llava-desk serve: warning: --allow-remote serves over plain HTTP. The access token in the ' +
+  'address, your questions, images and answers cross the network in clear text: anyone on it ' +
+  'can read them and use the token. Use it only on a network you trust, and stop serving when ' +
+  'you are done.\n';
 /** Another model catalog file (tests and mirrors); default: the package's models/catalog.json. */
 export const CATALOG_ENV = 'LLAVA_DESK_CATALOG';
 
@@ -38,6 +47,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .addOption(dataDirOption())
     .action(async (options: ServeOptions) => {
       const dataDir = resolveDataDir(options.dataDir);
+      catchStrayFailures();
       let core: AppCore | undefined;
       try {
         await ensureDataLayout(dataDir);
@@ -50,6 +60,9 @@ export function registerServe(program: Command, ctx: CommandContext): void {
           allowRemote: options.allowRemote === true,
           api: { dispatch, subscribe: (listener) => (core as AppCore).subscribe(listener) },
         });
+        if (options.allowRemote === true && !isLoopbackHost(options.host)) {
+          ctx.io.err(REMOTE_WARNING);
+        }
         ctx.io.out(`llava-desk is serving at ${host.url}\n`);
         ctx.io.out(`data folder: ${dataDir}\n`);
         await waitForShutdownSignal();
@@ -94,5 +107,20 @@ function waitForShutdownSignal(): Promise<void> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+  });
+}
+
+/**
+ * Process-wide last resort of a server: a promise rejected with nobody listening is a bug, logged
+ * (tests of `serve` assert their stderr has none) while the server keeps serving. A thrown
+ * exception that reached the top (every request and connection has its own handler, so this
+ * is not one request's doing) is logged the same way and ends the process: its state is
+ * unknown. The engine process notices and exits with it.
+ */
+function catchStrayFailures(): void {
+  process.on('unhandledRejection', (reason) => reportBug('serve (unhandled rejection)', reason));
+  process.on('uncaughtException', (error) => {
+    reportBug('serve (uncaught exception)', error);
+    process.exit(EXIT.failure);
   });
 }

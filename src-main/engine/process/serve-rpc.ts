@@ -1,5 +1,7 @@
 import { serializeError } from '../../common/errors.js';
+import { reportBug } from '../../common/report-bug.js';
 import { isRpcHostMessage, type RpcMethodMap, type RpcWorkerMessage } from './rpc-protocol.js';
+import { exitNow, exitWhenParentGone } from './parent-watch.js';
 import { parentChannel } from './utility-port.js';
 
 export interface HandlerContext<E> {
@@ -20,10 +22,23 @@ export interface RpcPort {
   onMessage(listener: (message: unknown) => void): void;
 }
 
-/** The parent-process IPC channel of a forked child (or a utility process's parentPort). */
+/**
+ * The parent-process IPC channel of a forked child (or a utility process's parentPort). The
+ * process exits when that channel or the parent goes away (it must never outlive its host).
+ */
 export function processPort(): RpcPort {
   const channel = parentChannel();
   if (!channel) throw new Error('the engine worker must be started with an IPC channel');
+  exitWhenParentGone(channel);
+  // Any way out must be immediate: a graceful exit mid-generation hangs (see exitNow). So SIGTERM
+  // and a fatal error end the process at once; the host sees the exit as ENGINE_CRASHED.
+  process.once('SIGTERM', exitNow);
+  const fatal = (error: unknown): void => {
+    reportBug('the engine process', error);
+    exitNow();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   return { send: (message) => channel.send(message), onMessage: channel.onMessage };
 }
 

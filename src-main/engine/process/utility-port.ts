@@ -5,18 +5,26 @@
 export interface ParentPortLike {
   postMessage(message: unknown): void;
   on(event: 'message', listener: (event: { data: unknown }) => void): unknown;
+  /** Electron's MessagePortMain: the other end (the main process) is gone. */
+  on(event: 'close', listener: () => void): unknown;
 }
 
 export interface ParentChannel {
   kind: 'utility' | 'fork';
   send(message: unknown): void;
   onMessage(listener: (message: unknown) => void): void;
+  /** Called once when the channel to the host closes (the host exited, crashed or let go). */
+  onClose(listener: () => void): void;
 }
 
 interface ProcessLike {
   parentPort?: ParentPortLike | undefined;
-  send?: ((message: unknown) => boolean) | undefined;
+  send?:
+    | ((message: unknown, handle?: undefined, options?: undefined, done?: () => void) => boolean)
+    | undefined;
+  connected?: boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
 }
 
 function isParentPort(value: unknown): value is ParentPortLike {
@@ -36,16 +44,24 @@ export function parentChannel(
       onMessage: (listener) => {
         port.on('message', (event) => listener(event.data));
       },
+      onClose: (listener) => {
+        port.on('close', listener);
+      },
     };
   }
   if (typeof proc.send === 'function') {
     return {
       kind: 'fork',
       send: (message) => {
-        proc.send?.(message);
+        // After the host is gone a send would throw (or emit an unhandled 'error'): drop it.
+        if (proc.connected === false) return;
+        proc.send?.(message, undefined, undefined, () => undefined);
       },
       onMessage: (listener) => {
         proc.on('message', listener);
+      },
+      onClose: (listener) => {
+        proc.on('disconnect', listener);
       },
     };
   }
