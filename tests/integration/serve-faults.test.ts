@@ -1,5 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { request } from 'node:http';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
@@ -263,6 +264,36 @@ describe('llava-desk serve under hostile and unlucky use', () => {
     serve = undefined;
   });
 });
+
+describe('llava-desk serve --allow-remote', () => {
+  it('warns that everything crosses the network in clear text and still checks Host', async () => {
+    serve = await startServe(join(dir, 'remote'), ['--host', '0.0.0.0', '--allow-remote']);
+    expect(serve.stderr()).toMatch(/warning: --allow-remote .* clear text/);
+    const port = serve.port;
+    expect(await statusFor(port, `127.0.0.1:${port}`)).toBe(200);
+    expect(await statusFor(port, `localhost:${port}`)).toBe(200);
+    // An address of this machine, as a browser elsewhere on the network would name it.
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((entry) => entry?.family === 'IPv4' && !entry.internal);
+    if (lan) expect(await statusFor(port, `${lan.address}:${port}`)).toBe(200);
+    // DNS rebinding: a foreign name pointed at this machine is still refused.
+    expect(await statusFor(port, `attacker.example:${port}`)).toBe(421);
+    expect(await statusFor(port, `192.0.2.1:${port}`)).toBe(421);
+  });
+});
+
+/** The HTTP status of GET / sent to 127.0.0.1:port with this Host header. */
+function statusFor(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 function resultsSince(api: ApiSocket, index: number): WireServerMessage[] {
   return api.received

@@ -117,6 +117,16 @@ describe('the chat store', () => {
     expect((await store.get(c.id)).messages).toHaveLength(25);
   });
 
+  it('deletes temp files of failed or interrupted saves when it opens', async () => {
+    const store = new ChatStore(dir, { now });
+    const { id } = await store.create({ title: 'kept' });
+    const stale = [`.tmp-${id}.json.0a1b2c3d4e5f`, '.tmp-other.json.ffffffffffff'];
+    for (const name of stale) await writeFile(join(dir, name), '{"half":');
+    await new ChatStore(dir, { now }).open();
+    expect((await readdir(dir)).sort()).toEqual([`${id}.json`]);
+    expect((await store.get(id)).title).toBe('kept');
+  });
+
   it('refuses ids that could escape the folder', async () => {
     const store = new ChatStore(dir, { now });
     await expect(store.get('../../etc/passwd')).rejects.toMatchObject({ code: 'CHAT_NOT_FOUND' });
