@@ -11,6 +11,11 @@ export interface PendingImage {
 
 /** At most this many images in one message (the contract's limit). */
 export const MAX_IMAGES = 16;
+/**
+ * The largest image file the core reads (src-main/imaging's 256 MiB). Checked here too: in web
+ * mode a larger upload would exceed the WebSocket's message limit, which closes the connection.
+ */
+export const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
 
 /**
  * What the user is writing: text, images waiting to be sent (read, checked and stored by the core
@@ -54,6 +59,10 @@ export class ComposerState {
       if (this.pending.length >= MAX_IMAGES) {
         this.#toasts.error(`At most ${MAX_IMAGES} images fit in one message.`);
         break;
+      }
+      if (file.size > MAX_IMAGE_FILE_BYTES) {
+        this.#toasts.error(`${file.name}: images over 256 MiB are not read.`);
+        continue;
       }
       jobs.push(this.#add(file));
     }
