@@ -65,7 +65,7 @@ export class SettingsStore {
         `${JSON.stringify({ schemaVersion: 1, settings: next }, null, 2)}\n`,
         this.#fs,
       ).catch((error: unknown) => {
-        throw toStorageError(error, 'the settings');
+        throw toStorageError(error, 'save the settings');
       });
       this.#current = next;
       return this.current;

@@ -130,7 +130,7 @@ export class ChatStore {
     await this.#enqueue(id, async () => {
       const file = this.#file(id);
       await this.#fs.rm(file, { force: true }).catch((error: unknown) => {
-        throw toStorageError(error, 'the deletion of this conversation');
+        throw toStorageError(error, 'delete the conversation');
       });
     });
   }
@@ -233,7 +233,7 @@ export class ChatStore {
         this.#fs,
       );
     } catch (error) {
-      throw toStorageError(error, 'the conversation');
+      throw toStorageError(error, 'save the conversation');
     }
   }
 

@@ -47,7 +47,7 @@ export class ImageStore {
         await writeFileAtomic(this.thumbnailPath(id), input.thumbnail, this.#fs);
       }
     } catch (error) {
-      throw toStorageError(error, 'the image');
+      throw toStorageError(error, 'save the image');
     }
     return {
       id,

@@ -20,24 +20,24 @@ export function isStorageFailure(error: unknown): boolean {
 
 /**
  * A file-system error turned into a typed one whose message a user can act on, without the
- * errno text or absolute paths (`what` names the thing that was not saved: "the conversation").
+ * errno text or absolute paths (`action` says what failed: "save the conversation").
  * Anything else is returned unchanged.
  */
-export function toStorageError(error: unknown, what = 'your change'): unknown {
+export function toStorageError(error: unknown, action = 'save your change'): unknown {
   if (error instanceof LlavaDeskError) return error;
   const code = errnoOf(error);
   if (code === undefined) return error;
   if (FULL.has(code)) {
     return new LlavaDeskError(
       'DISK_FULL',
-      `Could not save ${what}: the disk of the data folder is full. Free some space and try again.`,
+      `Could not ${action}: the disk of the data folder is full. Free some space and try again.`,
       { cause: error },
     );
   }
   if (UNWRITABLE.has(code)) {
     return new LlavaDeskError(
       'STORAGE_UNAVAILABLE',
-      `Could not save ${what}: the data folder is read-only or not writable by you. ` +
+      `Could not ${action}: the data folder is read-only or not writable by you. ` +
         'Check its permissions (or the disk it is on) and try again.',
       { cause: error },
     );
@@ -45,7 +45,7 @@ export function toStorageError(error: unknown, what = 'your change'): unknown {
   if (FAILING.has(code)) {
     return new LlavaDeskError(
       'STORAGE_UNAVAILABLE',
-      `Could not save ${what}: the disk of the data folder reported an error (${code}). ` +
+      `Could not ${action}: the disk of the data folder failed to read or write. ` +
         'Check the disk (or that it is still connected) and try again.',
       { cause: error },
     );

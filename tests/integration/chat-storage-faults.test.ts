@@ -231,7 +231,7 @@ describe('a data folder that cannot be written', () => {
       const answer = await dispatch(method, params);
       expect(answer, method).toMatchObject({ ok: false, error: { code: typed } });
       const message = (answer as { error: { message: string } }).error.message;
-      expect(message, method).toMatch(/^Could not save .+\. .*(Free some space|Check)/);
+      expect(message, method).toMatch(/^Could not (save|delete) .+\. .*(Free some space|Check)/);
       expect(message, method).not.toContain(dataDir);
       expect(message, method).not.toContain(code);
     }
