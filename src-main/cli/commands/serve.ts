@@ -47,7 +47,6 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .addOption(dataDirOption())
     .action(async (options: ServeOptions) => {
       const dataDir = resolveDataDir(options.dataDir);
-      catchStrayFailures();
       let core: AppCore | undefined;
       try {
         await ensureDataLayout(dataDir);
@@ -65,9 +64,12 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         }
         ctx.io.out(`llava-desk is serving at ${host.url}\n`);
         ctx.io.out(`data folder: ${dataDir}\n`);
+        // Only while serving: a refused start (tests run it in-process) changes nothing.
+        const release = catchStrayFailures();
         await waitForShutdownSignal();
         await host.close();
         await core.close();
+        release();
         ctx.setExit(EXIT.ok);
       } catch (error) {
         await core?.close();
@@ -117,10 +119,16 @@ function waitForShutdownSignal(): Promise<void> {
  * is not one request's doing) is logged the same way and ends the process: its state is
  * unknown. The engine process notices and exits with it.
  */
-function catchStrayFailures(): void {
-  process.on('unhandledRejection', (reason) => reportBug('serve (unhandled rejection)', reason));
-  process.on('uncaughtException', (error) => {
+function catchStrayFailures(): () => void {
+  const onRejection = (reason: unknown): void => reportBug('serve (unhandled rejection)', reason);
+  const onException = (error: Error): void => {
     reportBug('serve (uncaught exception)', error);
     process.exit(EXIT.failure);
-  });
+  };
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return () => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
 }
