@@ -17,7 +17,9 @@ test.beforeAll(async ({ browser }) => {
   host = await startWebHost({
     prepare: async (dataDir) => {
       await installTinyModel(dataDir);
-      await writeTestSettings(dataDir, { maxTokens: 4000 });
+      // The longest answer allowed: it is surely still being written when the folder turns
+      // read-only and Stop is pressed, however fast this machine is.
+      await writeTestSettings(dataDir, { maxTokens: 32_768 });
     },
   });
   page = await (await browser.newContext()).newPage();
