@@ -14,6 +14,7 @@ import {
   sniffFormat,
   sourceSha256,
   type ImageFormat,
+  type ImageInput,
 } from '../imaging/index.js';
 import { listValue, readTags, writeTags, type ExifTool, type TagValues } from './exiftool.js';
 import { mergeKeywords } from './keywords.js';
@@ -37,11 +38,9 @@ export function backupPath(image: string): string {
   return `${image}_original`;
 }
 
-async function pixelsOf(path: string, name: string): Promise<{ hash: string; sha256: string }> {
-  const input = await readImageFile(path);
-  input.name = name;
-  const decoded = await decodeImage(input);
-  return { hash: pixelHash(decoded.pixels), sha256: sourceSha256(input.bytes) };
+/** The project's pixel hash of the decoded image (upright sRGB at full size). */
+async function pixelsOf(input: ImageInput): Promise<string> {
+  return pixelHash((await decodeImage(input)).pixels);
 }
 
 async function keepBackup(image: string): Promise<void> {
@@ -81,6 +80,7 @@ export async function embedMetadata(
 ): Promise<string> {
   const name = basename(image);
   const original = await readImageFile(image);
+  original.name = name;
   const sniff = sniffFormat(original.bytes);
   const blocks = sniff.kind === 'image' ? EMBED_BLOCKS[sniff.format] : undefined;
   if (!blocks) {
@@ -90,14 +90,15 @@ export async function embedMetadata(
       `${name}: ${what} files cannot hold the description (ExifTool cannot write them); use an XMP sidecar.`,
     );
   }
-  const before = await pixelsOf(image, name);
+  const before = await pixelsOf(original);
   const current = await readTags(et, image, ['XMP-dc:Subject', 'IPTC:Keywords']);
   const existing = listValue(current.values['XMP-dc:Subject'] ?? current.values['IPTC:Keywords']);
   const description = xmlSafe(meta.description);
   const keywords = meta.keywords?.length
     ? mergeKeywords(existing, meta.keywords.map(xmlSafe))
     : undefined;
-  const tags: TagValues = { 'XMP-dc:Description': description };
+  // With its language: without it ExifTool would drop the other languages' descriptions.
+  const tags: TagValues = { 'XMP-dc:Description-x-default': description };
   if (keywords) tags['XMP-dc:Subject'] = keywords;
   if (meta.hierarchical?.length) {
     const have = listValue(
@@ -115,7 +116,7 @@ export async function embedMetadata(
   if (blocks.includes('exif')) tags['IFD0:ImageDescription'] = description;
 
   const temp = tempPathFor(image, true);
-  let after: { hash: string; sha256: string };
+  let written: ImageInput;
   try {
     await copyFile(image, temp, constants.COPYFILE_EXCL);
     await writeTags(et, temp, tags);
@@ -126,8 +127,9 @@ export async function embedMetadata(
         `${name}: ExifTool's copy did not read back as written; the image was left as it is.`,
       );
     }
-    after = await pixelsOf(temp, name);
-    if (after.hash !== before.hash) {
+    written = await readImageFile(temp);
+    written.name = name;
+    if ((await pixelsOf(written)) !== before) {
       throw new LlavaDeskError(
         'EMBED_PIXELS_CHANGED',
         `${name}: the pixels would have changed; the image was left as it is.`,
@@ -139,5 +141,5 @@ export async function embedMetadata(
     throw error;
   }
   await commitTempFile(temp, image);
-  return after.sha256;
+  return sourceSha256(written.bytes);
 }

@@ -28,6 +28,8 @@ export interface XmpState {
 
 const TAGS = {
   description: 'XMP-dc:Description',
+  // Written with its language: without it ExifTool would drop the other languages' entries.
+  defaultDescription: 'XMP-dc:Description-x-default',
   subject: 'XMP-dc:Subject',
   hierarchical: 'XMP-lr:HierarchicalSubject',
   creatorTool: 'XMP-xmp:CreatorTool',
@@ -54,7 +56,7 @@ async function exists(path: string): Promise<boolean> {
 /** Reads a sidecar's description and keywords; XMP_MALFORMED when ExifTool cannot parse it. */
 export async function readXmpSidecar(et: ExifTool, path: string): Promise<XmpState> {
   if (!(await exists(path))) return { exists: false, subject: [], hierarchical: [] };
-  const read = await readTags(et, path, Object.values(TAGS));
+  const read = await readTags(et, path, [TAGS.description, TAGS.subject, TAGS.hierarchical]);
   const type = read.values['File:FileType'];
   const broken = read.problems.find((p) => /error|not a valid/i.test(p));
   if (type !== 'XMP' || broken !== undefined) {
@@ -74,7 +76,7 @@ export async function readXmpSidecar(et: ExifTool, path: string): Promise<XmpSta
 
 /** The tags to write so that `state` gets `meta` merged in. */
 export function mergedTags(state: XmpState, meta: Metadata): TagValues {
-  const tags: TagValues = { [TAGS.description]: xmlSafe(meta.description) };
+  const tags: TagValues = { [TAGS.defaultDescription]: xmlSafe(meta.description) };
   if (meta.keywords && meta.keywords.length > 0) {
     tags[TAGS.subject] = mergeKeywords(state.subject, meta.keywords.map(xmlSafe));
   }
@@ -90,7 +92,7 @@ function holds(state: XmpState, tags: TagValues): boolean {
   const sameList = (a: readonly string[], b: string | string[] | undefined): boolean =>
     b === undefined || (a.length === b.length && a.every((v, i) => v === b[i]));
   return (
-    state.description === tags[TAGS.description] &&
+    state.description === tags[TAGS.defaultDescription] &&
     sameList(state.subject, tags[TAGS.subject]) &&
     sameList(state.hierarchical, tags[TAGS.hierarchical])
   );
@@ -118,6 +120,18 @@ export async function writeXmpSidecar(et: ExifTool, path: string, meta: Metadata
     }
   } catch (error) {
     await rm(temp, { force: true });
+    // Some damage only shows when ExifTool rewrites the packet.
+    if (
+      error instanceof LlavaDeskError &&
+      error.code === 'METADATA_WRITE_FAILED' &&
+      /XMP format error|not a valid XMP|looks more like/i.test(error.message)
+    ) {
+      throw new LlavaDeskError(
+        'XMP_MALFORMED',
+        `${basename(path)} is not an XMP file ExifTool can rewrite; it was left as it is. (${error.message})`,
+        { cause: error },
+      );
+    }
     throw error;
   }
   await commitTempFile(temp, path);
