@@ -51,10 +51,19 @@ export async function readTags(
   tags: readonly string[],
 ): Promise<RawRead> {
   const raw = (await et.readRaw(file, {
-    readArgs: ['-G1', '-charset', 'iptc=UTF8', '-File:FileType', ...tags.map((t) => `-${t}`)],
+    readArgs: [
+      '-G1',
+      '-charset',
+      'iptc=UTF8',
+      '-File:FileType',
+      // Asked for by name: ExifTool reports them only when asked (or when reading every tag).
+      '-ExifTool:Warning',
+      '-ExifTool:Error',
+      ...tags.map((t) => `-${t}`),
+    ],
   })) as unknown as Record<string, unknown>;
   const problems = new Set<string>();
-  for (const key of ['errors', 'warnings', 'ExifTool:Error']) {
+  for (const key of ['errors', 'warnings', 'ExifTool:Warning', 'ExifTool:Error']) {
     for (const item of listValue(raw[key])) problems.add(item);
   }
   return { values: raw, problems: [...problems] };
