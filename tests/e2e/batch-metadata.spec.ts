@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { changedTags, exiftoolX } from '../support/metadata-readers.js';
 import { pngFile } from './support/images.js';
+import { SCREENSHOTS } from './support/page-input.js';
 import { installTinyModel } from './support/tiny-model.js';
 import { startWebHost, type RunningWebHost } from './support/web-host.js';
 
@@ -64,6 +65,7 @@ test('XMP sidecars named photo.xmp, merged; images written only after the warnin
   await expect(start).toBeDisabled();
   await warning.getByRole('checkbox', { name: 'I understand: change my image files' }).check();
   await expect(start).toBeEnabled();
+  await page.screenshot({ path: `${SCREENSHOTS}/batch-metadata-form.png` });
   await start.click();
 
   const bar = dialog.getByRole('progressbar', { name: 'Images described' });

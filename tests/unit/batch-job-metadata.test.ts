@@ -211,6 +211,19 @@ describe('a job with --embed', () => {
   });
 });
 
+describe('temp files a killed run left', () => {
+  it("removes the job's own (sidecar and image copies) and nothing else", async () => {
+    await jpeg('a.jpg', 1);
+    const stale = ['.tmp-a.jpg.xmp.0123456789ab.xmp', '.tmp-a.jpg.0123456789ab.jpg'];
+    const foreign = ['.tmp-other.jpg.0123456789ab.jpg', '.tmp-a.jpg.not-random'];
+    for (const name of [...stale, ...foreign]) await writeFile(join(folder, name), 'x');
+    await run('bike', { outputs: ['xmp'], embed: true });
+    expect((await readdir(folder)).sort()).toEqual(
+      ['a.jpg', 'a.jpg.xmp', 'a.jpg_original', ...foreign].sort(),
+    );
+  });
+});
+
 describe('tables', () => {
   it('escapes formula-looking cells in CSV and keeps the JSONL text as answered', async () => {
     await jpeg('a.jpg', 1);
