@@ -8,6 +8,7 @@ import { openExifTool, type ExifTool } from './exiftool.js';
 import { JobStore, type JobMeta, type JobState } from './job-store.js';
 import { parseVocabulary } from './keywords.js';
 import {
+  checkInside,
   keywordsOf,
   metadataOf,
   removeStaleTemps,
@@ -365,6 +366,8 @@ export class BatchJob {
   ): Promise<DoneRecord> {
     const absolute = join(settings.root, ...record.path.split('/'));
     if (!settings.exiftool) throw new Error('embedding without an ExifTool');
+    // The image's folder may have been swapped for a link since the scan.
+    await checkInside(settings.root, absolute);
     const sha256 = await embedMetadata(settings.exiftool, absolute, metadataOf(record, settings), {
       backup: this.options.backup !== false,
     });

@@ -68,7 +68,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /** Refuses a target whose folder resolves outside the job's folder (a link swapped in). */
-async function checkInside(root: string, path: string): Promise<void> {
+export async function checkInside(root: string, path: string): Promise<void> {
   const dir = await realpath(dirname(path));
   if (dir !== root && !isInside(root, dir)) {
     throw new LlavaDeskError('OUTPUT_OUTSIDE_FOLDER', `${path} is outside ${root}; not written.`);
