@@ -186,7 +186,7 @@ const q = quadrants(64, 48);
 const raw = () => sharp(q.data, { raw: { width: q.width, height: q.height, channels: 3 } });
 
 // What exifr (the second reader) can read of each: it reads no WebP, no EXIF out of PNG, no XMP
-// out of HEIF containers, and fails on IPTC in TIFF.
+// out of HEIF containers, no GIF, and fails on IPTC in TIFF.
 const IMAGES = [
   {
     name: 'photo.jpg',
@@ -222,6 +222,14 @@ const IMAGES = [
     iptc: false,
     exif: true,
     exifr: { xmp: false, iptc: false, exif: true },
+  },
+  {
+    // XMP only: GIF has no EXIF or IPTC block.
+    name: 'photo.gif',
+    make: () => raw().gif().toBuffer(),
+    iptc: false,
+    exif: false,
+    exifr: undefined,
   },
   {
     name: 'photo.avif',
@@ -268,6 +276,7 @@ describe('--embed: the description written into the image itself', () => {
         expect(read.values['IPTC:Keywords']).toBeUndefined();
       }
       if (exif) expect(read.values['IFD0:ImageDescription']).toBe(TEXT);
+      else expect(read.values['IFD0:ImageDescription']).toBeUndefined();
 
       if (second) {
         const view = await exifrRead(at, { iptc: second.iptc });
