@@ -221,6 +221,25 @@ export const batchPresetSchema = z.enum(['caption', 'detailed', 'keywords', 'alt
 export const batchOutputSchema = z.enum(['txt', 'jsonl', 'csv', 'xmp']);
 export type BatchPreset = z.infer<typeof batchPresetSchema>;
 export type BatchOutput = z.infer<typeof batchOutputSchema>;
+/** photo.jpg.xmp (darktable, digiKam) or photo.xmp (Lightroom, Capture One). */
+export const batchXmpNameSchema = z.enum(['photo.jpg.xmp', 'photo.xmp']);
+export type BatchXmpName = z.infer<typeof batchXmpNameSchema>;
+export const batchKeywordCaseSchema = z.enum(['as-is', 'lower', 'title']);
+export type BatchKeywordCase = z.infer<typeof batchKeywordCaseSchema>;
+
+/** How the `keywords` preset's answers become catalogue keywords (docs/BATCH.md). */
+export const batchKeywordsSchema = z
+  .object({
+    case: batchKeywordCaseSchema.optional(),
+    max: z.number().int().min(1).max(200).optional(),
+    /** Words never kept. */
+    exclude: z.array(z.string().trim().min(1).max(200)).max(10_000).optional(),
+    /** A controlled vocabulary's text: one keyword a line, or a Lightroom keyword export. */
+    vocabulary: z.string().max(4_000_000).optional(),
+    /** Parent keyword of lr:hierarchicalSubject entries (`a|b` nests). */
+    hierarchy: z.string().trim().min(1).max(500).optional(),
+  })
+  .strict();
 
 export type BatchItemState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -342,6 +361,14 @@ export const METHOD_PARAMS = {
       preset: batchPresetSchema.optional(),
       outputs: z.array(batchOutputSchema).min(1).max(4).optional(),
       existing: z.enum(['ask', 'skip', 'overwrite']).optional(),
+      /** Default: the XMP name already next to each image, else photo.jpg.xmp. */
+      xmpName: batchXmpNameSchema.optional(),
+      /** Also write the description and keywords into the image files. */
+      embed: z.boolean().optional(),
+      /** With `embed`: keep each original as photo.jpg_original (default true). */
+      backup: z.boolean().optional(),
+      /** Only with the `keywords` preset. */
+      keywords: batchKeywordsSchema.optional(),
       short: z.boolean().optional(),
       detail: detailSchema.optional(),
       maxTokens: z.number().int().min(1).max(4096).optional(),

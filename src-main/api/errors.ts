@@ -69,6 +69,10 @@ export const ERROR_CODES = [
   'OUTPUT_EXISTS',
   'OUTPUT_OUTSIDE_FOLDER',
   'JOB_RUNNING',
+  'XMP_MALFORMED',
+  'METADATA_WRITE_FAILED',
+  'EMBED_UNSUPPORTED',
+  'EMBED_PIXELS_CHANGED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

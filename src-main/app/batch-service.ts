@@ -13,6 +13,7 @@ import {
   type BatchEvent,
   type BatchJob,
   type JobOptions,
+  type KeywordOptions,
 } from '../batch/index.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
 import { defaultEngineLauncher, EngineClient } from '../engine/engine-client.js';
@@ -75,6 +76,9 @@ export class BatchService {
     if (busy === 'starting' || busy === 'running' || busy === 'pausing' || busy === 'paused') {
       throw new LlavaDeskError('JOB_RUNNING', 'A batch job is running. Cancel it first.');
     }
+    if (params.keywords !== undefined && (params.preset !== 'keywords' || params.prompt)) {
+      throw new LlavaDeskError('INVALID_ARGUMENT', 'Keyword options need the keywords preset.');
+    }
     const folder = resolve(params.folder);
     const info = await stat(folder).catch(() => undefined);
     if (!info?.isDirectory()) {
@@ -100,6 +104,10 @@ export class BatchService {
       ...(params.preset !== undefined ? { preset: params.preset } : {}),
       ...(params.outputs !== undefined ? { outputs: params.outputs } : {}),
       ...(params.existing !== undefined ? { existing: params.existing } : {}),
+      ...(params.xmpName !== undefined ? { xmpName: params.xmpName } : {}),
+      ...(params.embed !== undefined ? { embed: params.embed } : {}),
+      ...(params.backup !== undefined ? { backup: params.backup } : {}),
+      ...(params.keywords !== undefined ? { keywords: keywordOptions(params.keywords) } : {}),
       ...(params.short !== undefined ? { short: params.short } : {}),
       ...(params.detail !== undefined ? { detail: params.detail } : {}),
       ...(params.maxTokens !== undefined ? { maxTokens: params.maxTokens } : {}),
@@ -303,4 +311,15 @@ export class BatchService {
       ...(error !== undefined ? { error } : {}),
     });
   }
+}
+
+/** The API's keyword options as the job takes them (absent fields left out). */
+function keywordOptions(k: NonNullable<ParsedParams<'batch.start'>['keywords']>): KeywordOptions {
+  return {
+    ...(k.case !== undefined ? { case: k.case } : {}),
+    ...(k.max !== undefined ? { max: k.max } : {}),
+    ...(k.exclude !== undefined ? { exclude: k.exclude } : {}),
+    ...(k.vocabulary !== undefined ? { vocabulary: k.vocabulary } : {}),
+    ...(k.hierarchy !== undefined ? { hierarchy: k.hierarchy } : {}),
+  };
 }

@@ -16,12 +16,22 @@ export {
   PRESETS,
   type PresetName,
 } from './presets.js';
+export {
+  KEYWORD_CASES,
+  normaliseKeywords,
+  parseKeywordList,
+  parseVocabulary,
+  type KeywordCase,
+} from './keywords.js';
 export { ProgressTracker, type ProgressSnapshot } from './progress.js';
 export { DEFAULT_EXTENSIONS, scanFolder, type ScanResult, type ScannedImage } from './scan.js';
 export { sidecarPaths, TABLE_FILES, type SidecarPaths } from './sidecars.js';
 export { COLUMNS } from './tables.js';
 export {
   OUTPUT_FORMATS,
+  XMP_NAMINGS,
+  type KeywordOptions,
+  type XmpNaming,
   type BatchEvent,
   type DoneRecord,
   type ExistingPolicy,

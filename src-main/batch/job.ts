@@ -1,10 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { serializeError } from '../common/errors.js';
 import type { CompletionRequest, ManyCallbacks, ManyOutcome } from '../engine/vision-engine.js';
 import type { EncoderSpec } from '../imaging/index.js';
+import { embedMetadata } from './embed.js';
+import { openExifTool, type ExifTool } from './exiftool.js';
 import { JobStore, type JobMeta, type JobState } from './job-store.js';
-import { removeStaleTemps, writeSidecars, writeTables, type OutputSettings } from './outputs.js';
+import { parseVocabulary } from './keywords.js';
+import {
+  checkInside,
+  keywordsOf,
+  metadataOf,
+  removeStaleTemps,
+  writeSidecars,
+  writeTables,
+  type OutputSettings,
+} from './outputs.js';
 import { Prefetcher } from './prefetch.js';
 import {
   prepareItem,
@@ -14,7 +25,7 @@ import {
 } from './prepare-item.js';
 import { defaultMaxTokens, jobPrompt } from './presets.js';
 import { scanFolder } from './scan.js';
-import { sidecarPaths, type SidecarPaths } from './sidecars.js';
+import { sidecarPaths, xmpOnDisk, type SidecarPaths } from './sidecars.js';
 import type { BatchEvent, DoneRecord, JobOptions, JobSummary } from './types.js';
 
 /** What a job needs from the engine: the in-process VisionEngine or the EngineClient. */
@@ -47,6 +58,8 @@ interface WaveContext {
   prompt: string;
   settings: OutputSettings;
   sidecars: ReadonlyMap<string, SidecarPaths>;
+  /** Each image's sha256 as it is now on disk (embedding changes it). */
+  currentSha: Map<string, string | null>;
   retry: ReadyItem[];
   summary: { described: number; failed: Failure[] };
 }
@@ -120,11 +133,10 @@ export class BatchJob {
     this.#store = store;
     const model = basename(this.#deps.modelPath);
     const prompt = jobPrompt(o);
-    const settings: OutputSettings = {
-      root: scan.root,
-      outputs: new Set(o.outputs ?? ['txt']),
-      keywords: o.prompt === undefined && o.preset === 'keywords',
-    };
+    const outputs = new Set(o.outputs ?? ['txt']);
+    // One ExifTool per job, ended with it (below): no ExifTool process outlives a job.
+    const exiftool = outputs.has('xmp') || o.embed === true ? openExifTool() : undefined;
+    const settings = outputSettings(o, scan.root, exiftool);
     const summary = {
       described: 0,
       skipped: 0,
@@ -133,8 +145,15 @@ export class BatchJob {
     const currentSha = new Map<string, string | null>();
     try {
       const meta = await this.#startRun(store, scan.root, model, prompt);
-      const sidecars = sidecarPaths(scan.images);
-      await removeStaleTemps(scan.root, sidecars.values());
+      const sidecars = sidecarPaths(scan.images, {
+        ...(o.xmpName ? { xmpName: o.xmpName } : {}),
+        ...(outputs.has('xmp') && !o.xmpName ? { existing: await xmpOnDisk(scan.images) } : {}),
+      });
+      await removeStaleTemps(
+        scan.root,
+        sidecars.values(),
+        scan.images.map((i) => i.absolute),
+      );
       this.#emit({
         type: 'queued',
         jobId: store.jobId,
@@ -173,6 +192,9 @@ export class BatchJob {
           try {
             // Repairs outputs a kill cut off between the state line and the sidecar.
             if (paths) await writeSidecars(paths, outcome.record, settings, true);
+            if (o.embed && !outcome.record.embedded) {
+              await this.#embed(store, outcome.record, settings, currentSha);
+            }
           } catch (error) {
             const { code, message } = serializeError(error);
             await this.#fail(store, meta.run, path, code, message, summary);
@@ -209,6 +231,7 @@ export class BatchJob {
           prompt,
           settings,
           sidecars,
+          currentSha,
           retry,
           summary,
         });
@@ -236,6 +259,7 @@ export class BatchJob {
     } finally {
       this.#store = undefined;
       await store.close();
+      await exiftool?.end();
     }
   }
 
@@ -294,7 +318,9 @@ export class BatchJob {
         await this.#fail(store, run.run, path, error.code, error.message, summary);
         continue;
       }
-      const record: DoneRecord = {
+      const text = outcome.result.text.trim();
+      const keywords = keywordsOf(text, settings);
+      let record: DoneRecord = {
         status: 'done',
         path,
         sha256: item.sha256,
@@ -302,17 +328,22 @@ export class BatchJob {
         height: item.height,
         model,
         prompt,
-        text: outcome.result.text.trim(),
+        text,
         tokens: outcome.result.tokens.length,
         ms: outcome.result.stats.totalMs,
         run: run.run,
         at: new Date().toISOString(),
+        ...(keywords ? { keywords: keywords.keywords } : {}),
+        ...(keywords && settings.keywordRules?.vocabulary
+          ? { notInVocabulary: keywords.notInVocabulary }
+          : {}),
       };
       try {
         // The state line first: a kill before the sidecars is repaired on the next run.
         await store.append(record);
         const paths = run.sidecars.get(path);
         if (paths) await writeSidecars(paths, record, settings);
+        if (o.embed) record = await this.#embed(store, record, settings, run.currentSha);
       } catch (error) {
         const failure = serializeError(error);
         await this.#fail(store, run.run, path, failure.code, failure.message, summary);
@@ -321,6 +352,29 @@ export class BatchJob {
       summary.described += 1;
       this.#emit({ type: 'done', path, text: record.text, record });
     }
+  }
+
+  /**
+   * Writes the description into the image itself, then records the image's new sha256 (a kill
+   * in between only makes the next run describe it again; its backup stays the first original).
+   */
+  async #embed(
+    store: JobStore,
+    record: DoneRecord,
+    settings: OutputSettings,
+    currentSha: Map<string, string | null>,
+  ): Promise<DoneRecord> {
+    const absolute = join(settings.root, ...record.path.split('/'));
+    if (!settings.exiftool) throw new Error('embedding without an ExifTool');
+    // The image's folder may have been swapped for a link since the scan.
+    await checkInside(settings.root, absolute);
+    const sha256 = await embedMetadata(settings.exiftool, absolute, metadataOf(record, settings), {
+      backup: this.options.backup !== false,
+    });
+    const embedded: DoneRecord = { ...record, sha256, embedded: true };
+    await store.append(embedded);
+    currentSha.set(record.path, sha256);
+    return embedded;
   }
 
   async #fail(
@@ -375,6 +429,10 @@ export class BatchJob {
       maxTokens: o.maxTokens ?? null,
       temperature: o.temperature ?? 0,
       seed: o.seed ?? null,
+      xmpName: o.xmpName ?? null,
+      embed: o.embed === true,
+      backup: o.backup !== false,
+      keywords: o.keywords ?? null,
     });
     const previous = store.meta;
     const resume = previous && previous.state !== 'finished' && previous.configKey === configKey;
@@ -426,4 +484,30 @@ export class BatchJob {
       }
     }
   }
+}
+
+/** The job's output settings: keyword rules resolved (the vocabulary parsed once). */
+function outputSettings(
+  o: JobOptions,
+  root: string,
+  exiftool: ExifTool | undefined,
+): OutputSettings {
+  const k = o.keywords ?? {};
+  const hierarchy = k.hierarchy
+    ?.split('|')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  return {
+    root,
+    outputs: new Set(o.outputs ?? ['txt']),
+    keywords: o.prompt === undefined && o.preset === 'keywords',
+    keywordRules: {
+      ...(k.case ? { case: k.case } : {}),
+      ...(k.max !== undefined ? { max: k.max } : {}),
+      ...(k.exclude ? { exclude: k.exclude } : {}),
+      ...(k.vocabulary !== undefined ? { vocabulary: parseVocabulary(k.vocabulary) } : {}),
+    },
+    ...(hierarchy && hierarchy.length > 0 ? { hierarchy } : {}),
+    ...(exiftool ? { exiftool } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import { withShortAnswer } from '../engine/prompt/conversation.js';
+import { normaliseKeywords, splitKeywords } from './keywords.js';
 
 export type PresetName = 'caption' | 'detailed' | 'keywords' | 'alt-text';
 export const PRESET_NAMES: readonly PresetName[] = ['caption', 'detailed', 'keywords', 'alt-text'];
@@ -40,19 +41,10 @@ export function defaultMaxTokens(options: { prompt?: string; preset?: PresetName
   return options.prompt !== undefined ? 256 : PRESETS[options.preset ?? 'detailed'].maxTokens;
 }
 
-/** Keywords from a keywords answer: split on commas, semicolons and lines, numbering removed. */
+/**
+ * Keywords from a keywords answer: split on commas, semicolons and lines, list markers and
+ * punctuation around them removed, duplicates and plural twins merged (see keywords.ts).
+ */
 export function parseKeywords(text: string): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const part of text.split(/[,;\n]/)) {
-    const word = part
-      .replace(/^\s*(?:[-*•]|\d+[.)])\s*/, '')
-      .trim()
-      .replace(/\.$/, '');
-    const key = word.toLowerCase();
-    if (word === '' || seen.has(key)) continue;
-    seen.add(key);
-    out.push(word);
-  }
-  return out;
+  return normaliseKeywords(splitKeywords(text)).keywords;
 }

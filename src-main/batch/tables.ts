@@ -1,4 +1,5 @@
-// The folder-wide outputs: JSONL (one object per line) and CSV (RFC 4180).
+// The folder-wide outputs: JSONL (one object per line) and CSV (RFC 4180, formula-safe).
+import { stringify } from 'csv-stringify/sync';
 import type { DoneRecord } from './types.js';
 
 /** Columns of both files, in order. */
@@ -34,17 +35,19 @@ export function renderJsonl(records: readonly DoneRecord[]): string {
   return records.map((r) => `${JSON.stringify(row(r))}\n`).join('');
 }
 
-/** RFC 4180: CRLF between records; a field with a comma, quote, CR or LF is quoted, "" inside. */
-export function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
+/**
+ * RFC 4180 (CRLF between records; a field with a comma, quote, CR or LF quoted, "" inside), by
+ * csv-stringify. A text cell beginning with =, +, -, @, tab or CR (or their full-width forms)
+ * gets a leading ' so a spreadsheet shows it as text instead of running it as a formula (OWASP's
+ * rule for CSV injection). The JSONL keeps the text as it is.
+ */
 export function renderCsv(records: readonly DoneRecord[]): string {
-  const lines = [COLUMNS.join(',')];
-  for (const record of records) {
-    const r = row(record);
-    lines.push(COLUMNS.map((c) => csvField(r[c])).join(','));
-  }
-  return `${lines.join('\r\n')}\r\n`;
+  return stringify(records.map(row), {
+    header: true,
+    columns: [...COLUMNS],
+    record_delimiter: 'windows',
+    // Also a lone LF or CR in a field (by default only the record delimiter would be quoted).
+    quote_record_delimiter: true,
+    escape_formulas: true,
+  });
 }

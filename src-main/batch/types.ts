@@ -1,4 +1,5 @@
 import type { Detail, Thumbnail } from '../imaging/index.js';
+import type { KeywordCase } from './keywords.js';
 import type { PresetName } from './presets.js';
 
 export type OutputFormat = 'txt' | 'jsonl' | 'csv' | 'xmp';
@@ -10,6 +11,23 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['txt', 'jsonl', 'csv', '
  * 'overwrite' describes every image again and replaces every output.
  */
 export type ExistingPolicy = 'ask' | 'skip' | 'overwrite';
+
+/** XMP sidecar names: darktable and digiKam's photo.jpg.xmp, Lightroom's photo.xmp. */
+export type XmpNaming = 'photo.jpg.xmp' | 'photo.xmp';
+export const XMP_NAMINGS: readonly XmpNaming[] = ['photo.jpg.xmp', 'photo.xmp'];
+
+/** How the `keywords` preset's answer becomes catalogue keywords (see keywords.ts). */
+export interface KeywordOptions {
+  /** Default 'as-is'. */
+  case?: KeywordCase;
+  max?: number;
+  /** Words never kept. */
+  exclude?: readonly string[];
+  /** A controlled vocabulary's text (one keyword a line, or Lightroom's keyword export). */
+  vocabulary?: string;
+  /** Also write lr:hierarchicalSubject, each keyword under this parent (`Parent|Child` nests). */
+  hierarchy?: string;
+}
 
 export interface JobOptions {
   /** The folder to describe; outputs are written only inside it. */
@@ -27,6 +45,13 @@ export interface JobOptions {
   /** Default ['txt']. */
   outputs?: readonly OutputFormat[];
   existing?: ExistingPolicy;
+  /** Default: the XMP name already next to the image, else photo.jpg.xmp. */
+  xmpName?: XmpNaming;
+  /** Also write the description and keywords into the image files (opt-in). */
+  embed?: boolean;
+  /** With `embed`, keep each original as photo.jpg_original. Default true. */
+  backup?: boolean;
+  keywords?: KeywordOptions;
   /** Default: the preset's. */
   maxTokens?: number;
   /** Default 0 (greedy: the same image gets the same description). */
@@ -50,6 +75,12 @@ export interface DoneRecord {
   ms: number;
   run: string;
   at: string;
+  /** The catalogue keywords written (the `keywords` preset). */
+  keywords?: string[];
+  /** Keywords of the answer left out because the vocabulary does not hold them. */
+  notInVocabulary?: string[];
+  /** The description was written into the image (`sha256` is then the new file's). */
+  embedded?: boolean;
 }
 
 export interface FailedRecord {

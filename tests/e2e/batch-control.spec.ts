@@ -110,8 +110,8 @@ test('Cancel stops the job, keeps what is done, and Start continues from there',
   expect(kept).toBeLessThan(IMAGES);
 
   await dialog
-    .getByRole('checkbox', { name: 'Keep existing sidecars (skip those images)' })
-    .check();
+    .getByRole('combobox', { name: 'Sidecars already there' })
+    .selectOption({ label: 'Keep them, skip the image' });
   await dialog.getByRole('button', { name: 'Start' }).click();
   await expect(dialog.getByText('Done', { exact: true })).toBeVisible({ timeout: 60_000 });
   await expect(dialog.getByText(`${kept} skipped`)).toBeVisible();

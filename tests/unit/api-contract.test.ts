@@ -34,6 +34,28 @@ describe('the API contract', () => {
     expect(start.safeParse({ folder: '/p', preset: 'poem' }).success).toBe(false);
     expect(start.safeParse({ folder: '/p', outputs: [] }).success).toBe(false);
     expect(start.safeParse({ folder: '' }).success).toBe(false);
+    // The XMP and catalogue options (issue 17).
+    const full = {
+      folder: '/p',
+      preset: 'keywords',
+      outputs: ['xmp'],
+      xmpName: 'photo.xmp',
+      embed: true,
+      backup: false,
+      keywords: {
+        case: 'lower',
+        max: 10,
+        exclude: ['photo'],
+        vocabulary: 'dog\n',
+        hierarchy: 'a|b',
+      },
+    };
+    expect(start.safeParse(full).success).toBe(true);
+    expect(start.safeParse({ ...full, xmpName: 'photo.jpeg.xmp' }).success).toBe(false);
+    expect(start.safeParse({ ...full, embed: 'yes' }).success).toBe(false);
+    expect(start.safeParse({ ...full, keywords: { max: 0 } }).success).toBe(false);
+    expect(start.safeParse({ ...full, keywords: { case: 'upper' } }).success).toBe(false);
+    expect(start.safeParse({ ...full, keywords: { path: '/etc/passwd' } }).success).toBe(false);
   });
 
   it('validates params at the boundary', () => {

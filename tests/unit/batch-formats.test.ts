@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { parseKeywords, jobPrompt, defaultMaxTokens } from '../../src-main/batch/presets.js';
-import { COLUMNS, csvField, renderCsv, renderJsonl } from '../../src-main/batch/tables.js';
+import { COLUMNS, renderCsv, renderJsonl } from '../../src-main/batch/tables.js';
 import type { DoneRecord } from '../../src-main/batch/types.js';
-import { renderXmp, xmlText } from '../../src-main/batch/xmp.js';
+import { xmlSafe } from '../../src-main/batch/xmp-sidecar.js';
 
 function record(path: string, text: string): DoneRecord {
   return {
@@ -34,26 +34,45 @@ const awkward = [
 ];
 
 describe('CSV (RFC 4180)', () => {
-  it('quotes only what needs it and doubles quotes', () => {
-    expect(csvField('plain')).toBe('plain');
-    expect(csvField('a,b')).toBe('"a,b"');
-    expect(csvField('say "x"')).toBe('"say ""x"""');
-    expect(csvField('a\nb')).toBe('"a\nb"');
-    expect(csvField(42)).toBe('42');
-  });
-
   it('parses back to the same rows with csv-parse, CRLF between records', () => {
     const records = awkward.map((t, i) => record(`dir/ñ ${i}.jpg`, t));
     const csv = renderCsv(records);
     expect(csv.endsWith('\r\n')).toBe(true);
+    expect(csv.split('\r\n')[1]).toBe(
+      `dir/ñ 0.jpg,${'ab'.repeat(32)},640,480,m.gguf,"Say ""hi"", then stop.",plain,12,1235`,
+    );
     const rows = parse(csv, { columns: true, relax_column_count: false }) as Array<
       Record<string, string>
     >;
     expect(Object.keys(rows[0] ?? {})).toEqual([...COLUMNS]);
-    expect(rows.map((r) => r['text'])).toEqual(awkward);
+    // The formula-looking answer is read back as text, behind the single quote.
+    expect(rows.map((r) => r['text'])).toEqual(
+      awkward.map((t) => (t.startsWith('=') ? `'${t}` : t)),
+    );
     expect(rows.map((r) => r['path'])).toEqual(records.map((r) => r.path));
     expect(rows[0]?.['ms']).toBe('1235');
     expect(rows[0]?.['prompt']).toBe('Say "hi", then stop.');
+  });
+
+  it.each(['=HYPERLINK("http://x")', '+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd', '＝1+1'])(
+    'escapes a cell beginning like a formula (%j) so a spreadsheet shows text',
+    (text) => {
+      const [row] = parse(renderCsv([record(`${text}.jpg`, text)]), { columns: true }) as Array<
+        Record<string, string>
+      >;
+      expect(row?.['text']).toBe(`'${text}`);
+      expect(row?.['path']).toBe(`'${text}.jpg`);
+      // Numbers are not text: a number column never gets the quote.
+      expect(row?.['width']).toBe('640');
+    },
+  );
+
+  it('leaves other cells as they are, and writes only the header for no records', () => {
+    const [row] = parse(renderCsv([record('a.jpg', 'a = b, + c')]), { columns: true }) as Array<
+      Record<string, string>
+    >;
+    expect(row?.['text']).toBe('a = b, + c');
+    expect(renderCsv([])).toBe(`${COLUMNS.join(',')}\r\n`);
   });
 });
 
@@ -66,23 +85,17 @@ describe('JSONL', () => {
     const first = JSON.parse(lines[1] ?? '') as Record<string, unknown>;
     expect(Object.keys(first)).toEqual([...COLUMNS]);
     expect(first['text']).toBe('with, comma');
+    // JSONL is data, not a spreadsheet: the formula-looking text stays exactly as answered.
+    const formula = JSON.parse(lines[6] ?? '') as Record<string, unknown>;
+    expect(formula['text']).toBe('=SUM(A1) café ☕ 日本語');
   });
 });
 
-describe('XMP', () => {
-  it('escapes markup and drops characters XML cannot hold', () => {
-    expect(xmlText('a < b & "c" > d')).toBe('a &lt; b &amp; &quot;c&quot; &gt; d');
-    expect(xmlText('bell\u0007 nul\u0000 ok\ttab')).toBe('bell nul ok\ttab');
-    expect(xmlText('lone \uD800 surrogate')).toBe('lone  surrogate');
-  });
-
-  it('holds dc:description, and dc:subject only for keywords', () => {
-    const plain = renderXmp('A <red> bike');
-    expect(plain).toContain('<rdf:li xml:lang="x-default">A &lt;red&gt; bike</rdf:li>');
-    expect(plain).not.toContain('dc:subject');
-    const tagged = renderXmp('bike, red', ['bike', 'red']);
-    expect(tagged).toContain('<rdf:li>bike</rdf:li>');
-    expect(tagged).toContain('<dc:subject>');
+describe('XMP text', () => {
+  it('drops characters XML cannot hold', () => {
+    expect(xmlSafe('a < b & "c" > d')).toBe('a < b & "c" > d');
+    expect(xmlSafe('bell\u0007 nul\u0000 ok\ttab')).toBe('bell nul ok\ttab');
+    expect(xmlSafe('lone \uD800 surrogate')).toBe('lone  surrogate');
   });
 });
 

@@ -60,6 +60,9 @@ describe('electron-builder.yml', () => {
         'node_modules/@node-llama-cpp/**',
         'node_modules/node-llama-cpp/bins/**',
         'node_modules/@img/**',
+        // ExifTool runs as a program, found by exiftool-vendored in app.asar.unpacked.
+        'node_modules/exiftool-vendored.pl/**',
+        'node_modules/exiftool-vendored.exe/**',
       ]),
     );
   });

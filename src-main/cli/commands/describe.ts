@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isErrorCode } from '../../api/errors.js';
 import {
@@ -9,10 +10,17 @@ import {
   ProgressTracker,
   scanFolder,
   type BatchEvent,
+  KEYWORD_CASES,
+  parseVocabulary,
+  parseKeywordList,
+  XMP_NAMINGS,
   type JobOptions,
   type JobSummary,
+  type KeywordCase,
+  type KeywordOptions,
   type OutputFormat,
   type PresetName,
+  type XmpNaming,
 } from '../../batch/index.js';
 import { resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
@@ -22,7 +30,7 @@ import { dataDirOption } from '../data-dir-option.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
 import type { CliIo, CommandContext } from '../io.js';
-import { detail, integer, temperature } from '../option-parsers.js';
+import { choice, detail, integer, temperature } from '../option-parsers.js';
 import { resolveModelPair } from '../resolve-model.js';
 
 interface DescribeOptions {
@@ -37,6 +45,15 @@ interface DescribeOptions {
   out: string;
   skipExisting?: boolean;
   overwrite?: boolean;
+  xmpName?: XmpNaming;
+  embed?: boolean;
+  /** false with --no-backup. */
+  backup: boolean;
+  keywordCase?: KeywordCase;
+  maxKeywords?: number;
+  excludeKeywords?: string;
+  vocabulary?: string;
+  hierarchy?: string;
   parallel: number;
   maxTokens?: number;
   temperature: number;
@@ -62,6 +79,31 @@ export function registerDescribe(program: Command, ctx: CommandContext): void {
     .option('--out <formats>', `comma-separated outputs: ${OUTPUT_FORMATS.join(',')}`, 'txt')
     .option('--skip-existing', 'keep sidecars this job did not write and skip their images')
     .option('--overwrite', 'describe every image again and replace every output')
+    .option(
+      '--xmp-name <name>',
+      `${XMP_NAMINGS.join(' | ')} (default: the one already there, else photo.jpg.xmp)`,
+      choice(XMP_NAMINGS),
+    )
+    .option(
+      '--embed',
+      'also write the description and keywords into the image files (JPEG, TIFF, PNG, WebP, HEIC, AVIF)',
+    )
+    .option('--no-backup', 'with --embed: do not keep the originals as photo.jpg_original')
+    .option(
+      '--keyword-case <case>',
+      `keywords preset: ${KEYWORD_CASES.join(' | ')} (default: as-is)`,
+      choice(KEYWORD_CASES),
+    )
+    .option('--max-keywords <n>', 'keywords preset: keep at most N', integer('--max-keywords', 1))
+    .option('--exclude-keywords <file>', 'keywords preset: never keep the words in this file')
+    .option(
+      '--vocabulary <file>',
+      'keywords preset: keep only the keywords of this list (one a line, or a Lightroom keyword export)',
+    )
+    .option(
+      '--hierarchy <parent>',
+      'keywords preset: also write lr:hierarchicalSubject under this parent keyword (a|b nests)',
+    )
     .option(
       '--parallel <n>',
       'images in flight at once',
@@ -98,7 +140,51 @@ function exitFor(summary: JobSummary): ExitCode {
   return summary.cancelled ? EXIT.failure : EXIT.ok;
 }
 
-function jobOptions(folder: string, o: DescribeOptions): JobOptions {
+async function readListFile(option: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new LlavaDeskError('USAGE', `${option}: cannot read ${path} (${code}).`);
+  }
+}
+
+/** The keyword options, their files read. */
+async function keywordOptions(o: DescribeOptions): Promise<KeywordOptions | undefined> {
+  const given = [
+    o.keywordCase !== undefined && '--keyword-case',
+    o.maxKeywords !== undefined && '--max-keywords',
+    o.excludeKeywords !== undefined && '--exclude-keywords',
+    o.vocabulary !== undefined && '--vocabulary',
+    o.hierarchy !== undefined && '--hierarchy',
+  ].filter((g): g is string => g !== false);
+  if (given.length === 0) return undefined;
+  if (o.preset !== 'keywords' || o.prompt !== undefined) {
+    throw new LlavaDeskError('USAGE', `${given.join(', ')} need --preset keywords.`);
+  }
+  const options: KeywordOptions = {};
+  if (o.keywordCase) options.case = o.keywordCase;
+  if (o.maxKeywords !== undefined) options.max = o.maxKeywords;
+  if (o.excludeKeywords !== undefined) {
+    options.exclude = parseKeywordList(await readListFile('--exclude-keywords', o.excludeKeywords));
+  }
+  if (o.vocabulary !== undefined) {
+    const text = await readListFile('--vocabulary', o.vocabulary);
+    if (parseVocabulary(text).size === 0) {
+      throw new LlavaDeskError('USAGE', `--vocabulary: ${o.vocabulary} holds no keywords.`);
+    }
+    options.vocabulary = text;
+  }
+  if (o.hierarchy !== undefined) {
+    if (o.hierarchy.split('|').every((p) => p.trim() === '')) {
+      throw new LlavaDeskError('USAGE', '--hierarchy needs a parent keyword.');
+    }
+    options.hierarchy = o.hierarchy;
+  }
+  return options;
+}
+
+async function jobOptions(folder: string, o: DescribeOptions): Promise<JobOptions> {
   const usage = (message: string): never => {
     throw new LlavaDeskError('USAGE', message);
   };
@@ -116,6 +202,8 @@ function jobOptions(folder: string, o: DescribeOptions): JobOptions {
   if (unknown.length > 0 || outputs.length === 0) {
     usage(`--out takes ${OUTPUT_FORMATS.join(', ')} (got ${unknown.join(', ') || 'nothing'}).`);
   }
+  if (!o.backup && !o.embed) usage('--no-backup goes with --embed.');
+  const keywords = await keywordOptions(o);
   const extensions = o.ext
     ?.split(',')
     .map((e) => e.trim().replace(/^\./, '').toLowerCase())
@@ -130,6 +218,9 @@ function jobOptions(folder: string, o: DescribeOptions): JobOptions {
     detail: o.detail,
     outputs: [...new Set(outputs)] as OutputFormat[],
     existing: o.overwrite ? 'overwrite' : o.skipExisting ? 'skip' : 'ask',
+    ...(o.xmpName ? { xmpName: o.xmpName } : {}),
+    ...(o.embed ? { embed: true, backup: o.backup } : {}),
+    ...(keywords ? { keywords } : {}),
     ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
     temperature: o.temperature,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -137,7 +228,7 @@ function jobOptions(folder: string, o: DescribeOptions): JobOptions {
 }
 
 async function runDescribe(folder: string, o: DescribeOptions, io: CliIo): Promise<JobSummary> {
-  const options = jobOptions(folder, o);
+  const options = await jobOptions(folder, o);
   await scanFolder(folder, { recursive: false }); // a wrong folder is told before the model loads
   const dataDir = resolveDataDir(o.dataDir);
   const pair = await resolveModelPair(o, dataDir);
@@ -174,10 +265,16 @@ function jsonReporter(io: CliIo): (event: BatchEvent) => void {
   };
 }
 
+/** Keywords the vocabulary left out, as the progress output names them. */
+function outside(record: { notInVocabulary?: string[] }): string {
+  const words = record.notInVocabulary ?? [];
+  return words.length > 0 ? ` (not in the vocabulary: ${words.join(', ')})` : '';
+}
+
 function lineReporter(io: CliIo): (event: BatchEvent) => void {
   return (event) => {
     if (event.type === 'queued') io.out(`${event.total} image(s) in ${event.jobId}\n`);
-    else if (event.type === 'done') io.out(`described ${event.path}\n`);
+    else if (event.type === 'done') io.out(`described ${event.path}${outside(event.record)}\n`);
     else if (event.type === 'skipped') io.out(`skipped ${event.path} (${event.reason})\n`);
     else if (event.type === 'failed') io.out(`FAILED ${event.path}: ${event.message}\n`);
   };

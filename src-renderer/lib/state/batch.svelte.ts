@@ -1,12 +1,14 @@
 import { SvelteMap } from 'svelte/reactivity';
 import type {
   BatchItem,
+  BatchKeywordCase,
   BatchOutput,
   BatchPreset,
   BatchProgress,
   BatchState,
   BatchStatus,
   BatchSummary,
+  BatchXmpName,
   EventPayload,
 } from '../../../src-main/api/contract';
 import type { ApiClient } from '../api/client';
@@ -39,7 +41,19 @@ export class BatchStore {
   prompt = $state('');
   outputs = $state<BatchOutput[]>(['txt']);
   recursive = $state(false);
-  skipExisting = $state(false);
+  /** What to do with a sidecar someone else wrote: stop at that image, skip it, or replace. */
+  existing = $state<'ask' | 'skip' | 'overwrite'>('ask');
+  /** 'auto': the XMP name already next to each image, else photo.jpg.xmp. */
+  xmpName = $state<BatchXmpName | 'auto'>('auto');
+  /** Write into the image files too; only with `embedConfirmed` (the view's warning). */
+  embed = $state(false);
+  embedConfirmed = $state(false);
+  backup = $state(true);
+  keywordCase = $state<BatchKeywordCase>('as-is');
+  /** Empty: no limit. */
+  maxKeywords = $state('');
+  /** Empty: no lr:hierarchicalSubject. */
+  hierarchy = $state('');
 
   // The job.
   state = $state<BatchState>('idle');
@@ -88,8 +102,35 @@ export class BatchStore {
       !this.busy &&
       this.folder.trim() !== '' &&
       hasPrompt &&
-      this.outputs.length > 0
+      this.outputs.length > 0 &&
+      (!this.embed || this.embedConfirmed) &&
+      (this.maxKeywordsValue !== null || !this.keywordOptionsShown)
     );
+  }
+
+  /** The keyword options apply to the keywords preset only. */
+  get keywordOptionsShown(): boolean {
+    return this.mode === 'preset' && this.preset === 'keywords';
+  }
+
+  /** The keyword limit, undefined when empty, null when not a whole number from 1 to 200. */
+  get maxKeywordsValue(): number | undefined | null {
+    const text = this.maxKeywords.trim();
+    if (text === '') return undefined;
+    const n = Number(text);
+    return Number.isInteger(n) && n >= 1 && n <= 200 ? n : null;
+  }
+
+  #keywordOptions(): { case?: BatchKeywordCase; max?: number; hierarchy?: string } | undefined {
+    if (!this.keywordOptionsShown) return undefined;
+    const max = this.maxKeywordsValue;
+    const hierarchy = this.hierarchy.trim();
+    const options = {
+      ...(this.keywordCase !== 'as-is' ? { case: this.keywordCase } : {}),
+      ...(typeof max === 'number' ? { max } : {}),
+      ...(hierarchy !== '' ? { hierarchy } : {}),
+    };
+    return Object.keys(options).length > 0 ? options : undefined;
   }
 
   toggleOutput(output: BatchOutput, on: boolean): void {
@@ -132,13 +173,19 @@ export class BatchStore {
     this.summary = undefined;
     this.jobId = undefined;
     this.progress = EMPTY;
+    const keywords = this.#keywordOptions();
     try {
       const status = await this.#client.call('batch.start', {
         folder: this.folder.trim(),
         recursive: this.recursive,
         outputs: this.outputs,
         ...(this.mode === 'preset' ? { preset: this.preset } : { prompt: this.prompt.trim() }),
-        ...(this.skipExisting ? { existing: 'skip' as const } : {}),
+        ...(this.existing !== 'ask' ? { existing: this.existing } : {}),
+        ...(this.outputs.includes('xmp') && this.xmpName !== 'auto'
+          ? { xmpName: this.xmpName }
+          : {}),
+        ...(this.embed ? { embed: true, backup: this.backup } : {}),
+        ...(keywords ? { keywords } : {}),
       });
       this.#apply(status);
     } catch (error) {

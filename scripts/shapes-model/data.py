@@ -1,0 +1,162 @@
+"""Training examples: views of a scene as the app would hand them to the encoder, per-view labels
+for pretraining the vision tower, and conversations (LLaVA-1.5 `vicuna_v1`, short-answer prompt)
+tokenized chunk by chunk as libmtmd tokenizes the text between images."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from scenes import COLOUR_NAMES, COUNT_WORDS, DIGIT_WORDS, SHAPES, Scene, digit_scene, shapes_scene
+from views import high_views, normalise, standard_view
+from vocab import SHORT_ANSWER, SYSTEM, SpmTokenizer
+
+IGNORE = -100
+NONE_DIGIT = 10
+ABSENT = len(COLOUR_NAMES)  # colour class "no such shape in view"
+
+
+def sample_scene(rng: np.random.Generator) -> Scene:
+    r = rng.random()
+    if r < 0.15:
+        return digit_scene(rng)
+    if r < 0.35:
+        return shapes_scene(rng, side_by_side=True)
+    if r < 0.55:
+        return shapes_scene(rng, count=1)
+    return shapes_scene(rng)
+
+
+def questions(scene: Scene, high: bool) -> list[tuple[str, str]]:
+    """Every question the scene answers, with its one-word answer."""
+    if scene.digit is not None:
+        return [("What digit is written in the image?", DIGIT_WORDS[scene.digit.value])]
+    qa = [("How many shapes are there?", COUNT_WORDS[len(scene.shapes) - 1])]
+    if len(scene.shapes) == 1:
+        qa.append(("What shape is this?", scene.shapes[0].kind))
+    for kind in SHAPES:
+        found = [s for s in scene.shapes if s.kind == kind]
+        if len(found) == 1:
+            qa.append((f"What color is the {kind}?", found[0].colour))
+    if scene.side_by_side:
+        a, b = scene.shapes
+        for s, other in ((a, b), (b, a)):
+            qa.append((f"Is the {s.kind} on the left or the right?", "left" if s.cx < other.cx else "right"))
+    return qa
+
+
+@dataclass
+class ViewLabels:
+    count: int  # 0-3 for one to four shapes, IGNORE for views without the whole scene
+    colour_of: list[int]  # per kind: colour index, ABSENT, or IGNORE (several of that kind)
+    single: int  # the kind when there is one shape
+    left_of: list[int]  # per kind: 0 left, 1 right, IGNORE
+    digit: int  # 0-9, NONE_DIGIT, or IGNORE (unreadable view)
+    patch_kind: np.ndarray  # (grid, grid): 0 none, 1 + kind index
+    patch_colour: np.ndarray  # (grid, grid): colour index of what covers the patch centre
+
+
+def _scene_labels(scene: Scene) -> ViewLabels:
+    colour_of, left_of = [], []
+    for kind in SHAPES:
+        found = [s for s in scene.shapes if s.kind == kind]
+        colour_of.append(COLOUR_NAMES.index(found[0].colour) if len(found) == 1 else (ABSENT if not found else IGNORE))
+        if scene.side_by_side and len(found) == 1:
+            other = next(s for s in scene.shapes if s is not found[0])
+            left_of.append(0 if found[0].cx < other.cx else 1)
+        else:
+            left_of.append(IGNORE)
+    n = len(scene.shapes)
+    return ViewLabels(
+        count=n - 1 if n else IGNORE,
+        colour_of=colour_of if n else [IGNORE] * 3,
+        single=SHAPES.index(scene.shapes[0].kind) if n == 1 else IGNORE,
+        left_of=left_of,
+        digit=NONE_DIGIT,
+        patch_kind=np.zeros(0),
+        patch_colour=np.zeros(0),
+    )
+
+
+def _patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """What covers each patch centre of the standard (padded square) view."""
+    sq = max(scene.width, scene.height)
+    ox, oy = (sq - scene.width) / 2, (sq - scene.height) / 2
+    k = grid / sq
+    kind = Image.new("L", (grid, grid), 0)
+    colour = Image.new("L", (grid, grid), COLOUR_NAMES.index(scene.background))
+    dk, dc = ImageDraw.Draw(kind), ImageDraw.Draw(colour)
+    for s in scene.shapes:
+        cx, cy, r = (s.cx + ox) * k - 0.5, (s.cy + oy) * k - 0.5, s.size * k / 2
+        for d, v in ((dk, SHAPES.index(s.kind) + 1), (dc, COLOUR_NAMES.index(s.colour))):
+            if s.kind == "circle":
+                d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=v)
+            elif s.kind == "square":
+                d.rectangle([cx - r, cy - r, cx + r, cy + r], fill=v)
+            else:
+                d.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=v)
+    return np.asarray(kind, dtype=np.int64), np.asarray(colour, dtype=np.int64)
+
+
+def pretrain_view(scene: Scene, side: int, grid: int, rng: np.random.Generator) -> tuple[np.ndarray, ViewLabels]:
+    """One view and its labels: the standard view of a shapes scene, or a random view of the
+    high-detail plan of a digit scene (only its digit's tile can read the digit)."""
+    if scene.digit is None:
+        labels = _scene_labels(scene)
+        labels.patch_kind, labels.patch_colour = _patch_maps(scene, grid)
+        return normalise(standard_view(scene, side, rng)), labels
+    views = high_views(scene, side, rng)
+    i = int(rng.integers(0, len(views)))
+    tile_of_digit = _digit_tile(scene, side)
+    labels = ViewLabels(IGNORE, [IGNORE] * 3, IGNORE, [IGNORE] * 3, NONE_DIGIT, np.zeros(0), np.zeros(0))
+    if i == 0:
+        labels.digit = IGNORE  # the global view shows the digit too small to read
+    elif i - 1 == tile_of_digit:
+        labels.digit = scene.digit.value
+    return normalise(views[i]), labels
+
+
+def _digit_tile(scene: Scene, side: int) -> int:
+    """Index of the tile that holds the digit (digit scenes fill a 3 x 1 or 1 x 3 canvas)."""
+    g = scene.digit
+    assert g is not None
+    if scene.width >= scene.height:
+        return int((g.x + g.height * 5 / 14) / (scene.width / 3))
+    return int((g.y + g.height / 2) / (scene.height / 3))
+
+
+@dataclass
+class Conversation:
+    views: list[np.ndarray]
+    tokens: list[int]  # with -1 where an image's tokens go (one -1 per view)
+    targets: list[int]  # next-token targets aligned with tokens; IGNORE outside answers
+
+
+def conversation(scene: Scene, tok: SpmTokenizer, side: int, rng: np.random.Generator) -> Conversation:
+    high = scene.digit is not None and rng.random() < 0.9
+    views = high_views(scene, side, rng) if high else [standard_view(scene, side, rng)]
+    qa = questions(scene, high)
+    order = rng.permutation(len(qa))[: int(rng.integers(1, 4))]
+    tokens: list[int] = []
+    targets: list[int] = []
+
+    def text(s: str, bos: bool = False, train: bool = False) -> None:
+        ids = tok.encode(s, bos=bos)
+        tokens.extend(ids)
+        targets.extend(ids if train else [IGNORE] * len(ids))
+
+    text(f"{SYSTEM} USER: ", bos=True)
+    for n, i in enumerate(order):
+        q, a = qa[int(i)]
+        suffix = SHORT_ANSWER if rng.random() < 0.85 else ""
+        if n == 0:
+            for v in range(len(views)):
+                tokens.append(-1)
+                targets.append(IGNORE)
+                text("\n" if v < len(views) - 1 else f"\n{q}{suffix} ASSISTANT:")
+        else:
+            text(f"USER: {q}{suffix} ASSISTANT:")
+        text(f" {a}</s>", train=True)
+    # Targets are the next token: shift left by one.
+    return Conversation([normalise(v) for v in views], tokens, targets[1:] + [IGNORE])

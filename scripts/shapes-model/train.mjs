@@ -1,0 +1,66 @@
+// npm run train:shapes-model [-- --seed N --minutes M]: trains the shapes model (train.py), writes
+// the GGUF pair into tests/fixtures/shapes-model/ (export.py) with a manifest naming the script,
+// the seed and the files' sha256. Development tooling only: the app, its tests and CI never train.
+// Needs Python 3 with PyTorch, numpy and Pillow (Debian: python3-torch python3-pil, plus
+// libopenblas0-openmp, without which PyTorch runs on the reference BLAS, about 18x slower) and the
+// llama.cpp source that `npm run build:native` checks out (for gguf-py).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const fixtures = join(root, 'tests', 'fixtures', 'shapes-model');
+const work = join(root, '.cache', 'shapes-model');
+
+const { values } = parseArgs({
+  options: { seed: { type: 'string', default: '1' }, minutes: { type: 'string', default: '28' } },
+});
+
+function fail(message) {
+  console.error(`train:shapes-model: ${message}`);
+  process.exit(1);
+}
+
+const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean);
+const python = candidates.find(
+  (p) => spawnSync(p, ['-c', 'import torch, numpy, PIL'], { stdio: 'ignore' }).status === 0,
+);
+if (!python) {
+  fail(
+    'no Python 3 with PyTorch, numpy and Pillow found (tried ' +
+      `${candidates.join(', ')}). On Debian/Ubuntu: sudo apt-get install -y python3-torch ` +
+      'python3-pil libopenblas0-openmp; or set PYTHON to an interpreter that has them.',
+  );
+}
+if (!existsSync(join(root, 'native', 'build', 'llama.cpp', 'gguf-py'))) {
+  fail('the llama.cpp source is missing: run "npm run build:native" first (it provides gguf-py).');
+}
+
+const run = (script, args) => {
+  const r = spawnSync(python, [join(here, script), ...args], { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) fail(`${script} failed (exit ${r.status})`);
+};
+
+run('train.py', ['--out', work, '--seed', values.seed, '--minutes', values.minutes]);
+run('export.py', ['--checkpoint', join(work, 'shapes-model.pt'), '--out', fixtures]);
+
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const files = ['shapes-llm.gguf', 'shapes-mmproj.gguf'];
+const log = JSON.parse(readFileSync(join(work, 'training-log.json'), 'utf8'));
+const manifest = {
+  description:
+    'A small LLaVA-1.5-architecture pair trained on synthetic scenes of shapes and digits. Generated; do not edit.',
+  script: relative(root, join(here, 'train.mjs')),
+  seed: Number(values.seed),
+  minutes: Number(values.minutes),
+  files: Object.fromEntries(files.map((f) => [f, { sha256: sha256(join(fixtures, f)) }])),
+  finalLoss: log.log.at(-1) ?? null,
+};
+writeFileSync(join(fixtures, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+console.log(
+  `train:shapes-model: wrote ${relative(root, fixtures)}/{${files.join(',')},manifest.json}`,
+);
