@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from scenes import COLOUR_NAMES, COUNT_WORDS, DIGIT_WORDS, SHAPES, Scene, digit_scene, shapes_scene
+from scenes import COLOUR_NAMES, COUNT_WORDS, DIGIT_WORDS, SHAPES, Scene, digit_scene, draw_shape, shapes_scene
 from views import high_views, normalise, standard_view
 from vocab import SHORT_ANSWER, SYSTEM, SpmTokenizer
 
@@ -89,13 +89,8 @@ def _patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
     dk, dc = ImageDraw.Draw(kind), ImageDraw.Draw(colour)
     for s in scene.shapes:
         cx, cy, r = (s.cx + ox) * k - 0.5, (s.cy + oy) * k - 0.5, s.size * k / 2
-        for d, v in ((dk, SHAPES.index(s.kind) + 1), (dc, COLOUR_NAMES.index(s.colour))):
-            if s.kind == "circle":
-                d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=v)
-            elif s.kind == "square":
-                d.rectangle([cx - r, cy - r, cx + r, cy + r], fill=v)
-            else:
-                d.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=v)
+        draw_shape(dk, s.kind, cx, cy, r, SHAPES.index(s.kind) + 1)
+        draw_shape(dc, s.kind, cx, cy, r, COLOUR_NAMES.index(s.colour))
     return np.asarray(kind, dtype=np.int64), np.asarray(colour, dtype=np.int64)
 
 

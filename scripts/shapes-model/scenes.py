@@ -170,6 +170,17 @@ def _contrasting(rng: np.random.Generator, background: str) -> str:
     return far[int(rng.integers(0, len(far)))]
 
 
+def draw_shape(d: ImageDraw.ImageDraw, kind: str, cx: float, cy: float, r: float, fill: object) -> None:
+    """One filled shape centred at (cx, cy) in a square of side 2r: the scenes' geometry, also used
+    for the per-patch label maps."""
+    if kind == "circle":
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
+    elif kind == "square":
+        d.rectangle([cx - r, cy - r, cx + r, cy + r], fill=fill)
+    else:
+        d.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=fill)
+
+
 def draw(scene: Scene, scale: float, rng: np.random.Generator | None = None, supersample: int = 4) -> Image.Image:
     """The scene as an RGB image of size round(width * scale) x round(height * scale), edges
     antialiased by drawing `supersample` times larger; noise and JPEG applied at that size."""
@@ -180,14 +191,7 @@ def draw(scene: Scene, scale: float, rng: np.random.Generator | None = None, sup
     d = ImageDraw.Draw(img)
     k = scale * ss
     for s in scene.shapes:
-        cx, cy, r = s.cx * k, s.cy * k, s.size * k / 2
-        fill = COLOURS[s.colour]
-        if s.kind == "circle":
-            d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
-        elif s.kind == "square":
-            d.rectangle([cx - r, cy - r, cx + r, cy + r], fill=fill)
-        else:
-            d.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=fill)
+        draw_shape(d, s.kind, s.cx * k, s.cy * k, s.size * k / 2, COLOURS[s.colour])
     if scene.digit is not None:
         g = scene.digit
         px = g.height * k / 7
