@@ -123,6 +123,8 @@ export function describeDownloadFailure(err) {
  * @returns {Promise<'present' | 'installed'>}
  */
 export async function ensureElectronBinary({ projectDir, env = process.env, print = console.log }) {
+  // electron-vite runs the executable ELECTRON_EXEC_PATH names instead of the package's own
+  if (env.ELECTRON_EXEC_PATH && existsSync(env.ELECTRON_EXEC_PATH)) return 'present';
   const electron = locateElectron(projectDir);
   if (isElectronInstalled(electron, env)) return 'present';
 
