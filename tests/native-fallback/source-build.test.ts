@@ -3,8 +3,9 @@
 // bundled llama.cpp source (its own `source download` / `source build` commands), links the
 // bridge against that build, and the bridge then loads and answers on the tiny LLaVA pair.
 //
-// Slow (node-llama-cpp compiles all of llama.cpp; figures in README.md, Development),
-// so it is its own suite: `npm run test:native-fallback` (CI runs it; .ci/run too).
+// Slow (node-llama-cpp compiles all of llama.cpp: this file took 24 minutes from scratch on a shared
+// 2-core machine; `source build` alone took 39 minutes there under heavier load), so it is its own
+// suite: `npm run test:native-fallback` (CI runs it; .ci/run too).
 // Linux only: it exercises the same code path the other systems take when their prebuilt
 // binaries cannot be linked.
 import { existsSync, readFileSync } from 'node:fs';
