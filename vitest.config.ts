@@ -23,6 +23,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // `npm run test:native-fallback`: builds node-llama-cpp from source (tens of minutes)
+        test: {
+          name: 'native-fallback',
+          include: ['tests/native-fallback/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 3_600_000,
+        },
+      },
     ],
   },
 });

@@ -8,17 +8,25 @@
 // from that exact source plus our N-API classes and link them against each variant's *prebuilt*
 // libraries, so at run time the addon shares node-llama-cpp's single llama/ggml instance.
 //
+// Linux, macOS and Windows (platform specifics: scripts/lib/native-platform.mjs). Where no prebuilt
+// variant can be linked, node-llama-cpp is built from its bundled source first and the bridge is
+// linked against that build (scripts/lib/native-source-fallback.mjs).
+//
 // Usage: node scripts/build-native.mjs [--variant <name>] [--force] [--verbose]
 //   --variant <name>  build only this variant (e.g. linux-x64, linux-x64-cuda, linux-x64-vulkan)
 //   --force           wipe native/build (source checkout, cmake tree, outputs) and rebuild
 //   --verbose         stream the compiler output
-// Env: LLAVA_DESK_BUILD_JOBS (parallel jobs, default: available cores), CXX / CC (compilers).
+// Env: LLAVA_DESK_BUILD_JOBS (parallel jobs, default: available cores), CXX / CC (compilers),
+//      LLAVA_DESK_NATIVE_FROM_SOURCE=1 (link against node-llama-cpp built from source even where
+//      prebuilt binaries exist), LLAVA_DESK_NATIVE_SOURCE_GPU (that build's --gpu, default auto),
+//      LLAVA_DESK_NATIVE_DIR (output folder instead of native/build; the app reads the same).
 //
 // Outputs: native/build/<variant>/llava_desk_mtmd.node (+ build-info.json)
 //          native/build/bin/llama-mtmd-cli, native/build/bin/llama-batched-bench
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -31,8 +39,23 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  cmakeGenerator,
+  installHint,
+  isSupportedPlatform,
+  platformPrefix,
+  runtimeSearchPath,
+  variantLibraries,
+  windowsMachine,
+  writeModuleDefinitions,
+} from './lib/native-platform.mjs';
+import {
+  SourceBuildError,
+  buildNodeLlamaCppFromSource,
+  sourceBuildReason,
+} from './lib/native-source-fallback.mjs';
 
 // ---- pinned versions: the native code is written against exactly this llama.cpp ----------------
 const EXPECTED_NODE_LLAMA_CPP_VERSION = '3.22.1';
@@ -41,7 +64,10 @@ const MIN_CMAKE_VERSION = [3, 19];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NATIVE_DIR = join(ROOT, 'native');
-const BUILD_DIR = join(NATIVE_DIR, 'build');
+const BUILD_DIR = process.env.LLAVA_DESK_NATIVE_DIR
+  ? resolve(process.env.LLAVA_DESK_NATIVE_DIR)
+  : join(NATIVE_DIR, 'build');
+const PLATFORM = process.platform;
 const SRC_DIR = join(BUILD_DIR, 'llama.cpp');
 const CMAKE_DIR = join(BUILD_DIR, 'cmake');
 const BIN_DIR = join(BUILD_DIR, 'bin');
@@ -150,19 +176,6 @@ function firstErrorLine(tail) {
 }
 
 // ---- checks ------------------------------------------------------------------------------------
-function installHint(tool) {
-  switch (process.platform) {
-    case 'linux':
-      return `install it, e.g. "sudo apt-get install ${tool}" (Debian/Ubuntu) or "sudo dnf install ${tool}" (Fedora)`;
-    case 'darwin':
-      return tool === 'cmake'
-        ? 'install it with "brew install cmake"'
-        : 'install the Xcode command line tools: "xcode-select --install"';
-    default:
-      return `install ${tool} and make sure it is on PATH`;
-  }
-}
-
 function checkToolchain() {
   const cmake = run('cmake', ['--version']);
   if (!cmake.ok)
@@ -179,8 +192,14 @@ function checkToolchain() {
       );
     }
   }
+  // On Windows CMake finds Visual Studio's compiler itself (cl.exe is on PATH only inside a
+  // developer prompt); a missing one fails the configure step with CMake's own message.
+  const msvcOnPath = PLATFORM === 'win32' && run('where', ['cl']).ok;
   const cxxCandidates = process.env.CXX ? [process.env.CXX] : ['c++', 'g++', 'clang++'];
-  const cxx = cxxCandidates.find((c) => run(c, ['--version']).ok);
+  const cxx =
+    PLATFORM === 'win32' && !process.env.CXX
+      ? 'MSVC'
+      : cxxCandidates.find((c) => run(c, ['--version']).ok);
   if (!cxx) {
     fail(
       `no C++ compiler found (tried ${cxxCandidates.join(', ')}). ` +
@@ -194,7 +213,7 @@ function checkToolchain() {
     );
   const ninja = run('ninja', ['--version']).ok;
   const ccache = run('ccache', ['--version']).ok;
-  return { cmakeVersion: ver ? `${ver[1]}.${ver[2]}` : '?', cxx, ninja, ccache };
+  return { cmakeVersion: ver ? `${ver[1]}.${ver[2]}` : '?', cxx, ninja, ccache, msvcOnPath };
 }
 
 function findNodeLlamaCpp() {
@@ -266,73 +285,101 @@ function prepareSource(nlc, force) {
   return { commit: headCommit };
 }
 
-// ---- variants ----------------------------------------------------------------------------------
-function platformPrefix() {
-  const plat =
-    { linux: 'linux', darwin: 'mac', win32: 'win' }[process.platform] ?? process.platform;
-  return `${plat}-${process.arch}`;
-}
-
+// ---- variants ------------------------------------------------------------------------------------
 function discoverVariants() {
   const scopeDir = join(ROOT, 'node_modules', '@node-llama-cpp');
   const prefix = platformPrefix();
   const variants = [];
-  if (!existsSync(scopeDir)) return variants;
+  if (!existsSync(scopeDir) || !isSupportedPlatform(PLATFORM)) return variants;
   for (const pkg of readdirSync(scopeDir).sort()) {
     const binsRoot = join(scopeDir, pkg, 'bins');
     if (!existsSync(binsRoot)) continue;
     for (const name of readdirSync(binsRoot).sort()) {
       if (name !== prefix && !name.startsWith(`${prefix}-`)) continue;
       const binsDir = join(binsRoot, name);
-      const files = readdirSync(binsDir);
-      const libllama = files.find((f) => /^libllama\..*\.so$/.test(f) || f === 'libllama.so');
-      const libggml = files.find((f) => /^libggml\..*\.so$/.test(f) || f === 'libggml.so');
-      const libggmlBase = files.find((f) => f === 'libggml-base.so');
-      if (!libllama || !libggml || !libggmlBase) continue; // e.g. the cuda-ext package only adds fallback backends
       const meta = readJson(join(binsDir, '_nlcBuildMetadata.json'));
-      variants.push({
-        name,
-        pkg,
-        binsDir,
-        gpu: meta?.buildOptions?.gpu ?? false,
-        release: meta?.buildOptions?.llamaCpp?.release,
-        isCpu: CPU_ONLY_SUFFIXES.has(name.slice(prefix.length)),
-        libs: [libllama, libggml, libggmlBase].map((f) => join(binsDir, f)),
-        common: files.includes('libllama-common.so')
-          ? join(binsDir, 'libllama-common.so')
-          : undefined,
-        backends: files.filter((f) => /^libggml-.*\.so$/.test(f) && f !== 'libggml-base.so'),
-      });
+      const found = variantFromFolder(name, binsDir, meta, prefix);
+      if (found) variants.push({ ...found, pkg });
     }
   }
   return variants;
 }
 
+// One folder of node-llama-cpp libraries (a prebuilt variant or a local source build).
+function variantFromFolder(name, binsDir, meta, prefix = platformPrefix()) {
+  const libs = isSupportedPlatform(PLATFORM)
+    ? variantLibraries(readdirSync(binsDir), PLATFORM)
+    : variantLibraries(readdirSync(binsDir), 'linux');
+  if (!libs) return undefined;
+  return {
+    name,
+    binsDir,
+    gpu: meta?.buildOptions?.gpu ?? false,
+    release: meta?.buildOptions?.llamaCpp?.release,
+    isCpu: CPU_ONLY_SUFFIXES.has(name.slice(prefix.length)),
+    libs: libs.link.map((f) => join(binsDir, f)),
+    common: libs.common ? join(binsDir, libs.common) : undefined,
+    backends: libs.backends,
+  };
+}
+
+// Where no prebuilt variant can be linked: node-llama-cpp built from its bundled source.
+async function sourceBuiltVariant(nlc, args) {
+  const gpu = process.env.LLAVA_DESK_NATIVE_SOURCE_GPU || 'auto';
+  const build = await buildNodeLlamaCppFromSource({
+    nlcDir: nlc.dir,
+    tag: nlc.tag,
+    gpu,
+    log,
+    verbose: args.verbose,
+    force: args.force,
+  });
+  const meta = readJson(join(build.dir, '_nlcBuildMetadata.json'));
+  const prefix = platformPrefix();
+  // named like the variant node-llama-cpp reports for this build (binding.ts: variantForLlama)
+  const name = build.gpu === false ? prefix : `${prefix}-${build.gpu}`;
+  const variant = variantFromFolder(name, build.dir, meta, prefix);
+  if (!variant) fail(`node-llama-cpp's local build in ${build.dir} lacks libllama/libggml`);
+  return { ...variant, pkg: 'node-llama-cpp (source build)', fromSource: true };
+}
+
 const cmakeQuote = (s) => `"${s.replace(/\\/g, '/').replace(/"/g, '\\"')}"`;
+
+// What the linker gets for a variant's libraries: the libraries themselves, or on Windows .def
+// files that native/CMakeLists.txt turns into import libraries.
+function linkInputs(v, files) {
+  if (PLATFORM !== 'win32') return files;
+  return writeModuleDefinitions(files, join(CMAKE_DIR, 'import-libs', v.name));
+}
 
 function variantsCmake(variants, cliVariant) {
   const lines = ['# generated by scripts/build-native.mjs; do not edit'];
+  const platform = isSupportedPlatform(PLATFORM) ? PLATFORM : 'linux';
   for (const v of variants) {
-    const outDir = join(BUILD_DIR, v.name);
-    const rpath = [`$ORIGIN/${relative(outDir, v.binsDir)}`, v.binsDir].join(';');
+    const rpath = runtimeSearchPath(platform, join(BUILD_DIR, v.name), v.binsDir);
     lines.push(
-      `llava_desk_add_variant(${[v.name, v.binsDir, rpath, ...v.libs].map(cmakeQuote).join(' ')})`,
+      `llava_desk_add_variant(${[v.name, v.binsDir, rpath, ...linkInputs(v, v.libs)].map(cmakeQuote).join(' ')})`,
     );
   }
   if (cliVariant) {
-    const rpath = [`$ORIGIN/${relative(BIN_DIR, cliVariant.binsDir)}`, cliVariant.binsDir].join(
-      ';',
-    );
+    const rpath = runtimeSearchPath(platform, BIN_DIR, cliVariant.binsDir);
+    const [common, ...libs] = linkInputs(cliVariant, [cliVariant.common, ...cliVariant.libs]);
     lines.push(
-      `llava_desk_add_cli(${[cliVariant.binsDir, rpath, cliVariant.common, ...cliVariant.libs].map(cmakeQuote).join(' ')})`,
+      `llava_desk_add_cli(${[cliVariant.binsDir, rpath, common, ...libs].map(cmakeQuote).join(' ')})`,
     );
   }
   return lines.join('\n') + '\n';
 }
 
 // llama-mtmd-cli loads ggml backends from its own folder: link the CPU variant's backend libs there.
+// On Windows (no rpath) the tools need every DLL of the variant beside them: copies.
 function linkCliBackends(cpu) {
   mkdirSync(BIN_DIR, { recursive: true });
+  if (PLATFORM === 'win32') {
+    for (const dll of [...cpu.libs, cpu.common, ...cpu.backends.map((f) => join(cpu.binsDir, f))])
+      if (dll) copyFileSync(dll, join(BIN_DIR, basename(dll)));
+    return;
+  }
   for (const f of cpu.backends) {
     const dst = join(BIN_DIR, f);
     const target = join(cpu.binsDir, f);
@@ -350,11 +397,6 @@ function linkCliBackends(cpu) {
 // ---- main --------------------------------------------------------------------------------------
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  if (process.platform !== 'linux') {
-    fail(
-      `building the native bridge is only implemented for Linux so far (this is ${process.platform}-${process.arch}).`,
-    );
-  }
   const tools = checkToolchain();
   log(
     `toolchain: cmake ${tools.cmakeVersion}, ${tools.cxx}, ${tools.ninja ? 'ninja' : 'make'}${tools.ccache ? ', ccache' : ''}`,
@@ -368,11 +410,18 @@ async function main() {
   }
   const src = prepareSource(nlc, args.force);
 
-  const all = discoverVariants();
-  if (all.length === 0) {
-    fail(
-      `no node-llama-cpp prebuilt binaries for ${platformPrefix()} found under node_modules/@node-llama-cpp. Run "npm install".`,
-    );
+  let all = discoverVariants();
+  const fromSource = sourceBuildReason({
+    platformSupported: isSupportedPlatform(PLATFORM),
+    variants: all,
+    tag: nlc.tag,
+  });
+  if (fromSource) {
+    log(`linking against node-llama-cpp built from its bundled source (${fromSource})`);
+    all = [await sourceBuiltVariant(nlc, args)];
+  } else {
+    // prebuilt binaries of another llama.cpp release cannot be linked against this source
+    all = all.filter((v) => !v.release || v.release === nlc.tag);
   }
   let selected = all;
   if (args.variant) {
@@ -381,10 +430,6 @@ async function main() {
       fail(
         `variant "${args.variant}" is not installed; available: ${all.map((v) => v.name).join(', ')}`,
       );
-  }
-  for (const v of all) {
-    if (v.release && v.release !== nlc.tag)
-      log(`warning: ${v.name} was built from llama.cpp ${v.release}, not ${nlc.tag}`);
   }
   const cpu = all.find((v) => v.isCpu);
   const cliVariant =
@@ -400,21 +445,26 @@ async function main() {
     fail('node-api-headers is not installed (needed for Node-API headers). Run "npm install".');
   if (!existsSync(join(addonApiDir, 'napi.h')))
     fail('node-addon-api is not installed. Run "npm install".');
-  const generator = tools.ninja ? 'Ninja' : 'Unix Makefiles';
+  const generator = cmakeGenerator(isSupportedPlatform(PLATFORM) ? PLATFORM : 'linux', tools);
   const variantsFile = join(CMAKE_DIR, 'llava-desk-variants.cmake');
   const configureArgs = [
     '-S',
     NATIVE_DIR,
     '-B',
     CMAKE_DIR,
-    '-G',
-    generator,
+    ...generator.args,
     '-DCMAKE_BUILD_TYPE=Release',
     `-DLLAVA_DESK_LLAMA_SRC=${SRC_DIR}`,
     `-DLLAVA_DESK_NODE_API_INCLUDE=${napiInclude}`,
     `-DLLAVA_DESK_NODE_ADDON_API_DIR=${addonApiDir}`,
     `-DLLAVA_DESK_VARIANTS_FILE=${variantsFile}`,
     `-DLLAVA_DESK_OUT_DIR=${BUILD_DIR}`,
+    ...(PLATFORM === 'win32'
+      ? [
+          `-DLLAVA_DESK_LIB_MACHINE=${windowsMachine()}`,
+          `-DLLAVA_DESK_NODE_API_DEF=${join(ROOT, 'node_modules', 'node-api-headers', 'def', 'node_api.def')}`,
+        ]
+      : []),
     ...(tools.ccache
       ? ['-DCMAKE_C_COMPILER_LAUNCHER=ccache', '-DCMAKE_CXX_COMPILER_LAUNCHER=ccache']
       : []),
@@ -427,7 +477,7 @@ async function main() {
   const cacheFile = join(CMAKE_DIR, 'CMakeCache.txt');
   if (
     existsSync(cacheFile) &&
-    !readFileSync(cacheFile, 'utf8').includes(`CMAKE_GENERATOR:INTERNAL=${generator}\n`)
+    !readFileSync(cacheFile, 'utf8').includes(`CMAKE_GENERATOR:INTERNAL=${generator.name}`)
   ) {
     rmSync(CMAKE_DIR, { recursive: true, force: true });
   }
@@ -450,10 +500,24 @@ async function main() {
 
   const jobs = Math.max(1, Number(process.env.LLAVA_DESK_BUILD_JOBS) || availableParallelism());
   const buildTargets = async (label, targets) =>
-    runBuild('cmake', ['--build', CMAKE_DIR, '--parallel', String(jobs), '--target', ...targets], {
-      verbose: args.verbose,
-      label,
-    });
+    runBuild(
+      'cmake',
+      // --config: multi-config generators (Visual Studio) build Debug unless told
+      [
+        '--build',
+        CMAKE_DIR,
+        '--config',
+        'Release',
+        '--parallel',
+        String(jobs),
+        '--target',
+        ...targets,
+      ],
+      {
+        verbose: args.verbose,
+        label,
+      },
+    );
 
   // 1) CPU variant (+ CLI): must build
   const built = [];
@@ -484,6 +548,7 @@ async function main() {
           gpu: v.gpu,
           binsDir: v.binsDir,
           libs: v.libs.map((l) => basename(l)),
+          ...(v.fromSource ? { source: 'node-llama-cpp source build' } : {}),
           nodeLlamaCpp: nlc.version,
           llamaCpp: { tag: nlc.tag, commit: src.commit },
         },
@@ -506,7 +571,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  if (err instanceof BuildError) {
+  if (err instanceof BuildError || err instanceof SourceBuildError) {
     console.error(`build-native: error: ${err.message}`);
   } else {
     console.error('build-native: unexpected error:', err);

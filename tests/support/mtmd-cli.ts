@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 
 /** Upstream llama-mtmd-cli, built by `npm install` from the same llama.cpp source as the bridge. */
 export const MTMD_CLI = fileURLToPath(
-  new URL('../../native/build/bin/llama-mtmd-cli', import.meta.url),
+  new URL(
+    `../../native/build/bin/llama-mtmd-cli${process.platform === 'win32' ? '.exe' : ''}`,
+    import.meta.url,
+  ),
 );
 
 /** The CLI prints this before the answer when the variable of the same name is set. */
