@@ -46,6 +46,15 @@ export interface VisionShape {
   readonly layerNormEps: number;
   /** clip.use_gelu: false means quick-GELU, as in OpenAI CLIP. */
   readonly useGelu: boolean;
+  /** Store a patch-embedding bias (`v.patch_embd.bias`); OpenAI CLIP has none. */
+  readonly patchBias: boolean;
+  /**
+   * Write `clip.vision.feature_layer = [nLayer - 1]`. The LLaVA-1.5 converter
+   * (legacy-models/convert_image_encoder_to_gguf.py) writes no such key for a plain CLIP config:
+   * false gives a file shaped exactly like the real LLaVA-1.5 mmprojs (llama.cpp's graph then ran
+   * one block too few before llava-desk's patch, docs/UPSTREAM.md).
+   */
+  readonly featureLayerKey: boolean;
 }
 
 export interface LlavaPairOptions {
@@ -114,6 +123,8 @@ export const LLAVA_PRESETS: Readonly<
       projectionDim: 64,
       layerNormEps: 1e-5,
       useGelu: false,
+      patchBias: false,
+      featureLayerKey: true,
     },
     llmType: 'f16',
   },
@@ -140,6 +151,8 @@ export const LLAVA_PRESETS: Readonly<
       projectionDim: 768,
       layerNormEps: 1e-5,
       useGelu: false,
+      patchBias: false,
+      featureLayerKey: true,
     },
     llmType: 'q8_0',
   },
@@ -460,6 +473,7 @@ function mmprojTensors(
     t('mm.2.bias', [llmEmbd], bias, 'f32'),
     t('v.class_embd', [d], w(0.1), 'f32'),
     t('v.patch_embd.weight', [v.patchSize, v.patchSize, 3, d], w(inv(3 * v.patchSize ** 2))),
+    ...(v.patchBias ? [t('v.patch_embd.bias', [d], w(0.1), 'f32')] : []),
     t('v.position_embd.weight', [d, positions], w(0.1)),
     t('v.pre_ln.weight', [d], ones, 'f32'),
     t('v.pre_ln.bias', [d], bias, 'f32'),
@@ -513,7 +527,9 @@ function mmprojMetadata(
     ['clip.vision.attention.head_count', gguf.u32(v.nHead)],
     ['clip.vision.attention.layer_norm_epsilon', gguf.f32(v.layerNormEps)],
     ['clip.vision.block_count', gguf.u32(blocks)],
-    ['clip.vision.feature_layer', gguf.array('i32', [blocks])],
+    ...(v.featureLayerKey
+      ? ([['clip.vision.feature_layer', gguf.array('i32', [blocks])]] as const)
+      : []),
     ['clip.vision.image_mean', gguf.array('f32', [...CLIP_IMAGE_MEAN])],
     ['clip.vision.image_std', gguf.array('f32', [...CLIP_IMAGE_STD])],
   ]);

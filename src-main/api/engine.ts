@@ -45,6 +45,16 @@ export interface PreparedImage {
   rgb: Uint8Array;
 }
 
+/** An image's embeddings exactly as the engine feeds them to the LLM (`llava-desk embed`). */
+export interface ImageEmbeddings {
+  /** Image tokens (rows), over all the images given, in order. */
+  tokens: number;
+  /** Floats per token: the LLM's input embedding length. */
+  width: number;
+  /** tokens x width, row-major. */
+  data: Float32Array;
+}
+
 export type StopReason = 'eog' | 'maxTokens' | 'aborted' | 'contextFull';
 
 export interface AskStats {

@@ -65,6 +65,8 @@ export const ERROR_CODES = [
   'OUTPUT_EXISTS',
   'OUTPUT_OUTSIDE_FOLDER',
   'JOB_RUNNING',
+  // diagnostics
+  'OUTPUT_NOT_WRITABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
