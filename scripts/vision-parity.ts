@@ -17,13 +17,13 @@ async function main(): Promise<void> {
   try {
     console.log('max abs difference (relative to the largest |reference value|)\n');
     console.log(
-      '| pair | tokens x width | max abs ref | unpatched vs ref | ref, class token first only | patched (`embed`) vs ref | unpatched vs ref with both deviations | patched vs ref with ggml GELU | ggml GELU vs erf GELU (ref) |',
+      '| pair | tokens x width | max abs ref | unpatched vs ref | ref, class token first only | patched (`embed`) vs ref | patched, encoder flash attention off | unpatched vs ref with both deviations | patched vs ref with ggml GELU | ggml GELU vs erf GELU (ref) |',
     );
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const [i, parity] of PARITY_CASES.entries()) {
       const r = await runParityCase(parity, join(dir, `case-${i}`));
       console.log(
-        `| ${r.name} | ${r.tokens} x ${r.width} | ${r.referenceMaxAbs.toPrecision(3)} | ${fmt(r.upstream)} | ${fmt(r.classTokenFirstOnly)} | ${fmt(r.app)} | ${fmt(r.upstreamVsDeviations)} | ${fmt(r.appVsGgmlGelu)} | ${fmt(r.geluEffect)} |`,
+        `| ${r.name} | ${r.tokens} x ${r.width} | ${r.referenceMaxAbs.toPrecision(3)} | ${fmt(r.upstream)} | ${fmt(r.classTokenFirstOnly)} | ${fmt(r.app)} | ${fmt(r.appNoFlashAttn)} | ${fmt(r.upstreamVsDeviations)} | ${fmt(r.appVsGgmlGelu)} | ${fmt(r.geluEffect)} |`,
       );
       if (r.driverVsApp.maxAbs !== 0) {
         console.log(`  (note: the patched driver differs from embed by ${fmt(r.driverVsApp)})`);

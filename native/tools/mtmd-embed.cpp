@@ -7,7 +7,7 @@
 // by libmtmd's helper (stb_image) and preprocessed by libmtmd itself, as llama-mtmd-cli does.
 //
 // usage: llava-desk-mtmd-embed -m MODEL.gguf --mmproj MMPROJ.gguf --image IMAGE -o OUT.f32
-//                              [-t THREADS] [--image-max-tokens N]
+//                              [-t THREADS] [--image-max-tokens N] [--flash-attn auto|on|off]
 
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +39,7 @@ int main(int argc, char ** argv) {
     std::string model, mmproj, image, out;
     int threads = 4;
     int imageMaxTokens = 0;
+    llama_flash_attn_type flashAttn = LLAMA_FLASH_ATTN_TYPE_AUTO;
     for (int i = 1; i < argc; i++) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -51,6 +52,12 @@ int main(int argc, char ** argv) {
         else if (a == "-o" || a == "--out") out = next();
         else if (a == "-t" || a == "--threads") threads = std::atoi(next().c_str());
         else if (a == "--image-max-tokens") imageMaxTokens = std::atoi(next().c_str());
+        else if (a == "--flash-attn") {
+            const std::string v = next();
+            if (v == "on") flashAttn = LLAMA_FLASH_ATTN_TYPE_ENABLED;
+            else if (v == "off") flashAttn = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+            else if (v != "auto") Die("--flash-attn takes auto, on or off");
+        }
         else Die("unknown argument " + a);
     }
     if (model.empty() || mmproj.empty() || image.empty() || out.empty()) {
@@ -72,6 +79,7 @@ int main(int argc, char ** argv) {
     p.print_timings = false;
     p.n_threads = threads;
     p.warmup = false;
+    p.flash_attn_type = flashAttn;
     if (imageMaxTokens > 0) p.image_max_tokens = imageMaxTokens;
     mtmd_context * ctx = mtmd_init_from_file(mmproj.c_str(), lm, p);
     if (ctx == nullptr) Die("cannot load the mmproj " + mmproj);

@@ -65,6 +65,8 @@ export interface ParityResult {
   readonly referenceMaxAbs: number;
   /** `llava-desk embed` (the app's engine, patched libmtmd) against the reference. */
   readonly app: Difference;
+  /** The same with the encoder's flash attention off (ggml's CPU flash attention uses f16 K/V). */
+  readonly appNoFlashAttn: Difference;
   /** The diagnostic driver on the patched libmtmd, against the app's own output. */
   readonly driverVsApp: Difference;
   /** The same driver on the unpatched upstream libmtmd, against the reference. */
@@ -180,6 +182,18 @@ export async function runParityCase(
     '--data-dir',
     join(dir, 'data'),
   ]);
+  const appNoFaOut = join(dir, 'app-no-fa.f32');
+  await runEmbedCli([
+    ...files,
+    '--out',
+    appNoFaOut,
+    '--threads',
+    '2',
+    '--flash-attn',
+    'off',
+    '--data-dir',
+    join(dir, 'data'),
+  ]);
   const driverOut = join(dir, 'driver.f32');
   await runDriver(EMBED_DRIVER, [
     '-m',
@@ -220,8 +234,9 @@ export async function runParityCase(
       `embed gave ${app.tokens}x${app.width}, the reference ${ref.tokens}x${ref.width}`,
     );
   }
-  const [appData, driverData, upstreamData] = await Promise.all([
+  const [appData, appNoFaData, driverData, upstreamData] = await Promise.all([
     readF32(appOut),
+    readF32(appNoFaOut),
     readF32(driverOut),
     readF32(upstreamOut),
   ]);
@@ -232,6 +247,7 @@ export async function runParityCase(
     width: app.width,
     referenceMaxAbs: refMax,
     app: difference(appData, ref.data, refMax),
+    appNoFlashAttn: difference(appNoFaData, ref.data, refMax),
     driverVsApp: difference(driverData, appData, refMax),
     upstream: difference(upstreamData, ref.data, refMax),
     upstreamVsDeviations: difference(upstreamData, refBothDeviations.data, refMax),

@@ -22,6 +22,11 @@ export interface EngineLoadOptions {
   parallel?: number;
   /** 'auto': the GGUF's own chat template when it has one, else LLaVA-1.5 vicuna_v1. */
   template?: 'auto' | 'vicuna_v1' | 'gguf';
+  /**
+   * Flash attention in the image encoder; 'auto' (the default) lets llama.cpp decide. ggml's CPU
+   * flash attention keeps K and V in f16, which `llava-desk embed --flash-attn off` shows.
+   */
+  encoderFlashAttn?: 'auto' | 'on' | 'off';
 }
 
 export interface EngineInfo {

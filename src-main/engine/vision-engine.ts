@@ -150,6 +150,9 @@ export class VisionEngine {
           nThreads: threads,
           useGpu: gpuLayers > 0,
           cacheEntries: 16,
+          ...(options.encoderFlashAttn === 'on' || options.encoderFlashAttn === 'off'
+            ? { flashAttn: options.encoderFlashAttn === 'on' }
+            : {}),
         }),
       ]);
       if (created.status === 'fulfilled') context = created.value;

@@ -21,6 +21,7 @@ interface EmbedOptions {
   detail: Detail;
   imagePrep: 'app' | 'runtime';
   threads?: number;
+  flashAttn: 'auto' | 'on' | 'off';
   dataDir?: string;
 }
 
@@ -48,6 +49,12 @@ export function registerEmbed(program: Command, ctx: CommandContext): void {
       'app',
     )
     .option('--threads <n>', 'CPU threads', integer('--threads', 1))
+    .option(
+      '--flash-attn <mode>',
+      "the image encoder's flash attention: auto (default, as ask) | on | off",
+      choice(['auto', 'on', 'off'] as const),
+      'auto',
+    )
     .addOption(dataDirOption())
     .action(async (options: EmbedOptions) => {
       try {
@@ -79,6 +86,7 @@ async function runEmbed(options: EmbedOptions): Promise<{ tokens: number; width:
     const loading = engine.load({
       ...pair,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      encoderFlashAttn: options.flashAttn,
       contextSize: 256, // no text is evaluated
     });
     loading.catch(() => undefined);
