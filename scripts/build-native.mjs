@@ -16,6 +16,8 @@
 //
 // Outputs: native/build/<variant>/llava_desk_mtmd.node (+ build-info.json)
 //          native/build/bin/llama-mtmd-cli, native/build/bin/llama-batched-bench
+//          native/build/bin/llava-desk-mtmd-embed(-upstream) (diagnostic, docs/UPSTREAM.md)
+// The llama.cpp source gets llava-desk's patch series (native/patches) before anything is built.
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
