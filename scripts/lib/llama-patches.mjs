@@ -116,31 +116,48 @@ export function applyLlamaPatches({ srcDir, patchesDir, log = () => {} }) {
   return { fingerprint, patches: names, changed: true };
 }
 
+/** True when the working tree's diff of `file` against HEAD removes no line (additions only). */
+function onlyAddsLines(srcDir, file) {
+  const r = git(srcDir, ['diff', '--unified=0', 'HEAD', '--', file]);
+  if (!r.ok) throw new LlamaPatchError(`git diff ${file} failed: ${r.stderr.trim()}`);
+  return !r.stdout.split('\n').some((line) => line.startsWith('-') && !line.startsWith('---'));
+}
+
 /**
- * Writes the unpatched (HEAD) version of every file the applied series changes under `outDir`,
- * at the same relative paths, and returns those paths. Only C/C++ sources may be patched for
- * this to describe the upstream build (a patched header would leak into both builds).
+ * Writes the unpatched (HEAD) version of every C/C++ source the applied series changes under
+ * `outDir`, at the same relative paths, and returns those paths (the files the unpatched
+ * diagnostic build compiles instead). A header may be patched only by adding lines (a new
+ * function's declaration): both builds include the one patched header (two copies of it would
+ * be two definitions of its types in one translation unit), which is faithful to upstream only
+ * when the series adds to it and changes nothing in it. Any other header change is rejected.
  */
 export function writePristineSources({ srcDir, outDir }) {
   const diff = git(srcDir, ['diff', '--name-only', 'HEAD']);
   if (!diff.ok)
     throw new LlamaPatchError(`git diff in the llama.cpp checkout failed: ${diff.stderr.trim()}`);
   const files = diff.stdout.split('\n').filter(Boolean).sort();
-  const notSource = files.filter((f) => !/\.(c|cpp)$/.test(f));
-  if (notSource.length) {
+  const isSource = (f) => /\.(c|cpp)$/.test(f);
+  const isHeader = (f) => /\.(h|hpp)$/.test(f);
+  const rejected = files.filter((f) => !isSource(f) && !(isHeader(f) && onlyAddsLines(srcDir, f)));
+  if (rejected.length) {
     throw new LlamaPatchError(
-      `the patch series changes ${notSource.join(', ')}: only .c/.cpp files can be swapped for ` +
-        'their upstream version in the unpatched diagnostic build (native/CMakeLists.txt)',
+      `the patch series changes ${rejected.join(', ')}: the unpatched diagnostic build ` +
+        '(native/CMakeLists.txt) can swap only .c/.cpp files for their upstream version, and ' +
+        'take headers to which the series only adds lines',
     );
   }
   for (const file of files) {
+    const dest = join(outDir, file);
+    if (!isSource(file)) {
+      rmSync(dest, { force: true }); // left by an earlier series
+      continue;
+    }
     const r = spawnSync('git', ['-C', srcDir, 'show', `HEAD:${file}`], { maxBuffer: 1 << 28 });
     if (r.status !== 0) throw new LlamaPatchError(`git show HEAD:${file} failed`);
-    const dest = join(outDir, file);
     // unchanged files keep their timestamp, so the build does not recompile them
     if (existsSync(dest) && readFileSync(dest).equals(r.stdout)) continue;
     mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(dest, r.stdout);
   }
-  return files;
+  return files.filter(isSource);
 }

@@ -120,4 +120,33 @@ describe('writePristineSources', () => {
     expect(writePristineSources({ srcDir: src, outDir: out })).toEqual(['tools/graph.cpp']);
     expect(await readFile(join(out, 'tools', 'graph.cpp'), 'utf8')).toBe(text(1, 2));
   });
+
+  it('lets both builds share a header the series only adds a declaration to', async () => {
+    await writeFile(join(src, 'tools', 'graph.h'), 'int first(void);\n');
+    git(src, 'add', '.');
+    git(src, 'commit', '-qm', 'upstream header');
+    await makePatch(
+      '0002-decl.patch',
+      'tools/graph.h',
+      'int first(void);',
+      'int first(void);\nint second(void);',
+    );
+    applyLlamaPatches({ srcDir: src, patchesDir: patches });
+    const out = join(root, 'upstream');
+    expect(writePristineSources({ srcDir: src, outDir: out })).toEqual(['tools/graph.cpp']);
+    // both builds include the patched header: a second copy would define its types twice
+    expect(existsSync(join(out, 'tools', 'graph.h'))).toBe(false);
+  });
+
+  it('rejects a series that changes a line of a header', async () => {
+    await writeFile(join(src, 'tools', 'graph.h'), 'struct s { int a; };\n');
+    git(src, 'add', '.');
+    git(src, 'commit', '-qm', 'upstream header');
+    await rm(join(patches, '0001-first.patch'));
+    await makePatch('0001-layout.patch', 'tools/graph.h', 'int a;', 'int a; int b;');
+    applyLlamaPatches({ srcDir: src, patchesDir: patches });
+    expect(() => writePristineSources({ srcDir: src, outDir: join(root, 'upstream') })).toThrow(
+      /changes tools\/graph\.h: .*only adds lines/s,
+    );
+  });
 });
