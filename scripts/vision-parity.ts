@@ -6,7 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PARITY_CASES, runParityCase, type Difference } from './vision-parity/parity.js';
+import {
+  ANYRES_CASES,
+  PARITY_CASES,
+  runAnyResCase,
+  runParityCase,
+  type Difference,
+} from './vision-parity/parity.js';
 
 const fmt = (d: Difference): string =>
   `${d.maxAbs.toPrecision(3)} (${d.relative.toExponential(2)})`;
@@ -28,6 +34,17 @@ async function main(): Promise<void> {
       if (r.driverVsApp.maxAbs !== 0) {
         console.log(`  (note: the patched driver differs from embed by ${fmt(r.driverVsApp)})`);
       }
+    }
+    console.log("\nLLaVA-1.6 packing (42 px tiles, patch 14) against LLaVA-NeXT's AnyRes\n");
+    console.log(
+      '| image | reference tokens | `embed` tokens | unpatched tokens | max abs ref | patched (`embed`) vs ref | patched, encoder flash attention off |',
+    );
+    console.log(`|${'---|'.repeat(7)}`);
+    for (const [i, parity] of ANYRES_CASES.entries()) {
+      const r = await runAnyResCase(parity, join(dir, `anyres-${i}`));
+      console.log(
+        `| ${r.name} | ${r.referenceTokens} | ${r.tokens} | ${r.upstreamTokens} | ${r.referenceMaxAbs.toPrecision(3)} | ${fmt(r.app)} | ${fmt(r.appNoFlashAttn)} |`,
+      );
     }
   } finally {
     if (!values.keep) await rm(dir, { recursive: true, force: true });

@@ -55,6 +55,14 @@ export interface VisionShape {
    * one block too few before llava-desk's patch, docs/UPSTREAM.md).
    */
   readonly featureLayerKey: boolean;
+  /**
+   * `clip.vision.image_grid_pinpoints` as [width, height] pairs, as LLaVA-1.6's converter writes
+   * them (with `clip.vision.mm_patch_merge_type = spatial_unpad`): the runtime tiles the image
+   * itself. Empty: a LLaVA-1.5 file.
+   */
+  readonly gridPinpoints: readonly (readonly [number, number])[];
+  /** Store `v.image_newline`, LLaVA-1.6's learned row separator (one LLM-width vector). */
+  readonly imageNewline: boolean;
 }
 
 export interface LlavaPairOptions {
@@ -125,6 +133,8 @@ export const LLAVA_PRESETS: Readonly<
       useGelu: false,
       patchBias: false,
       featureLayerKey: true,
+      gridPinpoints: [],
+      imageNewline: false,
     },
     llmType: 'f16',
   },
@@ -153,6 +163,8 @@ export const LLAVA_PRESETS: Readonly<
       useGelu: false,
       patchBias: false,
       featureLayerKey: true,
+      gridPinpoints: [],
+      imageNewline: false,
     },
     llmType: 'q8_0',
   },
@@ -376,6 +388,12 @@ function resolveVision(shape: VisionShape): VisionShape {
   if (nLayer < 2) throw optionError('vision.nLayer must be >= 2 (the last layer is dropped)');
   // clip.cpp treats ffn_down with ne0 == n_embd as legacy swapped up/down weights.
   if (nFf === nEmbd) throw optionError('vision.nFf must differ from vision.nEmbd');
+  for (const [w, h] of shape.gridPinpoints) {
+    if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0))
+      throw optionError('vision.gridPinpoints must be pairs of positive integers');
+    if (w % imageSize !== 0 || h % imageSize !== 0)
+      throw optionError('vision.gridPinpoints must be multiples of vision.imageSize');
+  }
   return shape;
 }
 
@@ -477,6 +495,8 @@ function mmprojTensors(
     t('v.position_embd.weight', [d, positions], w(0.1)),
     t('v.pre_ln.weight', [d], ones, 'f32'),
     t('v.pre_ln.bias', [d], bias, 'f32'),
+    // LLaVA-NeXT initialises it as randn / sqrt(hidden size); scaled like an image token here
+    ...(v.imageNewline ? [t('v.image_newline', [llmEmbd], w(1), 'f32')] : []),
   ];
   for (let i = 0; i < blocks; i++) {
     const p = `v.blk.${i}`;
@@ -529,6 +549,12 @@ function mmprojMetadata(
     ['clip.vision.block_count', gguf.u32(blocks)],
     ...(v.featureLayerKey
       ? ([['clip.vision.feature_layer', gguf.array('i32', [blocks])]] as const)
+      : []),
+    ...(v.gridPinpoints.length > 0
+      ? ([
+          ['clip.vision.image_grid_pinpoints', gguf.array('i32', v.gridPinpoints.flat())],
+          ['clip.vision.mm_patch_merge_type', gguf.string('spatial_unpad')],
+        ] as const)
       : []),
     ['clip.vision.image_mean', gguf.array('f32', [...CLIP_IMAGE_MEAN])],
     ['clip.vision.image_std', gguf.array('f32', [...CLIP_IMAGE_STD])],

@@ -125,6 +125,11 @@ export class LlavaReference {
     return this.tensors.get(name);
   }
 
+  /** LLaVA-NeXT's `image_newline` (`v.image_newline` in the mmproj), when the file has one. */
+  imageNewline(): Float64Array | undefined {
+    return this.opt('v.image_newline')?.data;
+  }
+
   /** The projector's output for an RGB image of exactly imageSize x imageSize pixels. */
   embed(
     rgb: Uint8Array,

@@ -15,6 +15,7 @@ import {
   type MmprojTensorType,
   type VisionShape,
 } from '../test-model/llava-pair.js';
+import { embedAnyRes, readPinpoints } from './anyres-reference.js';
 import { LlavaReference, type ReferenceEmbeddings } from './clip-reference.js';
 
 export interface ParityCase {
@@ -108,22 +109,28 @@ function maxAbsOf(values: ArrayLike<number>): number {
 }
 
 /** A deterministic, busy RGB picture (gradients plus noise) saved as PNG, which is lossless. */
-async function makeImage(path: string, size: number, seed: number): Promise<Uint8Array> {
-  const rgb = new Uint8Array(size * size * 3);
+async function makeImage(
+  path: string,
+  size: number,
+  seed: number,
+  height = size,
+): Promise<Uint8Array> {
+  const width = size;
+  const rgb = new Uint8Array(width * height * 3);
   let state = seed >>> 0;
   const next = (): number => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const i = (y * size + x) * 3;
-      rgb[i] = Math.min(255, Math.floor((x / size) * 200 + next() * 55));
-      rgb[i + 1] = Math.min(255, Math.floor((y / size) * 200 + next() * 55));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      rgb[i] = Math.min(255, Math.floor((x / width) * 200 + next() * 55));
+      rgb[i + 1] = Math.min(255, Math.floor((y / height) * 200 + next() * 55));
       rgb[i + 2] = Math.floor(next() * 256);
     }
   }
-  await sharp(Buffer.from(rgb), { raw: { width: size, height: size, channels: 3 } })
+  await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } })
     .png()
     .toFile(path);
   return rgb;
@@ -254,5 +261,151 @@ export async function runParityCase(
     classTokenFirstOnly: difference(refOneBlockShort.data, ref.data, refMax),
     appVsGgmlGelu: difference(appData, refGgml.data, refMax),
     geluEffect: difference(refGgml.data, ref.data, refMax),
+  };
+}
+
+/** A LLaVA-1.6-shaped pair: 42 px encoder, patch 14 (3 x 3 tokens a tile), the 1.6 grids. */
+export const ANYRES_VISION: Partial<VisionShape> = {
+  imageSize: 42,
+  patchSize: 14,
+  nLayer: 3,
+  useGelu: false,
+  patchBias: false,
+  featureLayerKey: false,
+  // LLaVA-1.6's 336x672, 672x336, 672x672, 1008x336, 336x1008 scaled to a 42 px tile
+  gridPinpoints: [
+    [42, 84],
+    [84, 42],
+    [84, 84],
+    [126, 42],
+    [42, 126],
+  ],
+  imageNewline: true,
+};
+
+export interface AnyResCase {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly imageNewline: boolean;
+  /** Tokens LLaVA-NeXT feeds the LLM, worked out by hand (docs/UPSTREAM.md). */
+  readonly tokens: number;
+  /** Tokens unpatched libmtmd emits: (1 + tiles) x 9, the tiles first, the overview last. */
+  readonly upstreamTokens: number;
+}
+
+/**
+ * Image sizes whose tiles need no resampling: the refined image is the input pasted (scale 1)
+ * onto the chosen resolution, so only the overview is resized (Pillow's bicubic on both sides).
+ */
+export const ANYRES_CASES: readonly AnyResCase[] = [
+  // 2 x 2 tiles, nothing to unpad: 9 + 6 * 6 + 6
+  {
+    name: '84x84 (2x2 tiles, no padding)',
+    width: 84,
+    height: 84,
+    imageNewline: true,
+    tokens: 51,
+    upstreamTokens: 45,
+  },
+  // 2 x 2 tiles, 14 black rows: unpad keeps rows 1..4 of 6: 9 + 4 * 6 + 4
+  {
+    name: '84x56 (2x2 tiles, rows unpadded)',
+    width: 84,
+    height: 56,
+    imageNewline: true,
+    tokens: 37,
+    upstreamTokens: 45,
+  },
+  // 1 x 2 tiles, 28 black columns: unpad keeps column 1 of 3: 9 + 6 * 1 + 6
+  {
+    name: '14x84 (1x2 tiles, columns unpadded)',
+    width: 14,
+    height: 84,
+    imageNewline: true,
+    tokens: 21,
+    upstreamTokens: 27,
+  },
+  // the same pair without v.image_newline: 9 + 4 * 6
+  {
+    name: '84x56 without image_newline',
+    width: 84,
+    height: 56,
+    imageNewline: false,
+    tokens: 33,
+    upstreamTokens: 45,
+  },
+];
+
+export interface AnyResResult {
+  readonly name: string;
+  readonly tokens: number;
+  readonly referenceTokens: number;
+  readonly width: number;
+  readonly referenceMaxAbs: number;
+  /** `llava-desk embed --detail high` against the reference (flash attention off). */
+  readonly appNoFlashAttn: Difference;
+  /** The same with llama.cpp's default flash attention. */
+  readonly app: Difference;
+  /** Tokens the unpatched upstream driver gives, and how far it is when the counts agree. */
+  readonly upstreamTokens: number;
+  readonly upstream: Difference | undefined;
+}
+
+/** Generates a LLaVA-1.6-shaped pair and an image of the case's size and measures the packing. */
+export async function runAnyResCase(
+  parity: AnyResCase,
+  dir: string,
+  seed = 11,
+): Promise<AnyResResult> {
+  await mkdir(dir, { recursive: true });
+  const pair = await makeLlavaPair({
+    outDir: dir,
+    seed,
+    vision: { ...ANYRES_VISION, imageNewline: parity.imageNewline },
+    mmprojType: 'f32',
+  });
+  const imagePath = join(dir, 'image.png');
+  const rgb = await makeImage(imagePath, parity.width, seed, parity.height);
+  const files = ['--model', pair.modelPath, '--mmproj', pair.mmprojPath, '--image', imagePath];
+  const common = ['--detail', 'high', '--threads', '2', '--data-dir', join(dir, 'data')];
+  const appOut = join(dir, 'app.f32');
+  const app = await runEmbedCli([...files, '--out', appOut, ...common]);
+  const appNoFaOut = join(dir, 'app-no-fa.f32');
+  await runEmbedCli([...files, '--out', appNoFaOut, ...common, '--flash-attn', 'off']);
+  const upstreamOut = join(dir, 'upstream.f32');
+  const upstream = await runDriver(EMBED_DRIVER_UPSTREAM, [
+    '-m',
+    pair.modelPath,
+    '--mmproj',
+    pair.mmprojPath,
+    '--image',
+    imagePath,
+    '-o',
+    upstreamOut,
+    '-t',
+    '2',
+  ]);
+
+  const reference = await LlavaReference.load(pair.mmprojPath);
+  const ref = embedAnyRes(
+    reference,
+    { width: parity.width, height: parity.height, data: rgb },
+    await readPinpoints(pair.mmprojPath),
+  );
+  const refMax = maxAbsOf(ref.data);
+  const compare = async (path: string, tokens: number): Promise<Difference | undefined> =>
+    tokens === ref.tokens ? difference(await readF32(path), ref.data, refMax) : undefined;
+  const noMatch: Difference = { maxAbs: Infinity, relative: Infinity };
+  return {
+    name: parity.name,
+    tokens: app.tokens,
+    referenceTokens: ref.tokens,
+    width: app.width,
+    referenceMaxAbs: refMax,
+    app: (await compare(appOut, app.tokens)) ?? noMatch,
+    appNoFlashAttn: (await compare(appNoFaOut, app.tokens)) ?? noMatch,
+    upstreamTokens: upstream.tokens,
+    upstream: await compare(upstreamOut, upstream.tokens),
   };
 }

@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ANYRES_CASES,
   EMBED_DRIVER,
   EMBED_DRIVER_UPSTREAM,
   PARITY_CASES,
+  runAnyResCase,
   runParityCase,
 } from '../../scripts/vision-parity/parity.js';
 
@@ -47,5 +49,25 @@ describe('image embeddings against the LLaVA reference', () => {
     // the two documented deviations explain it.
     expect(r.upstream.relative).toBeGreaterThan(0.3);
     expect(r.upstreamVsDeviations.relative).toBeLessThan(3e-3);
+  });
+});
+
+// LLaVA-1.6 (pinpoints): libmtmd tiles the image itself. The reference is LLaVA-NeXT's AnyRes and
+// pack_image_features (scripts/vision-parity/anyres-reference.ts): overview first, the tile map
+// unpadded from the image's size, image_newline after each row. Unpatched libmtmd emits the tiles,
+// then the overview, every tile whole and no newline: another token count altogether.
+describe('LLaVA-1.6 packing against the LLaVA-NeXT reference', () => {
+  it.each(ANYRES_CASES.map((c, i) => [c.name, i] as const))('%s', async (_name, i) => {
+    const parity = ANYRES_CASES[i]!;
+    const r = await runAnyResCase(parity, join(dir, `anyres-${i}`));
+    // the count worked out by hand, the reference's and the one `embed` reports agree
+    expect(r.referenceTokens).toBe(parity.tokens);
+    expect(r.tokens).toBe(parity.tokens);
+    expect(r.appNoFlashAttn.relative).toBeLessThan(2e-3);
+    expect(r.app.relative).toBeLessThan(3e-3);
+    // upstream: the tiles then the overview, 9 tokens each, nothing unpadded, no newline
+    expect(r.upstreamTokens).toBe(parity.upstreamTokens);
+    expect(r.upstreamTokens).not.toBe(r.referenceTokens);
+    expect(r.upstream).toBeUndefined();
   });
 });
