@@ -23,6 +23,8 @@
 //
 // Outputs: native/build/<variant>/llava_desk_mtmd.node (+ build-info.json)
 //          native/build/bin/llama-mtmd-cli, native/build/bin/llama-batched-bench
+//          native/build/bin/llava-desk-mtmd-embed(-upstream) (diagnostic, docs/UPSTREAM.md)
+// The llama.cpp source gets llava-desk's patch series (native/patches) before anything is built.
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -57,6 +59,8 @@ import {
   sourceBuildReason,
 } from './lib/native-source-fallback.mjs';
 
+import { LlamaPatchError, applyLlamaPatches, writePristineSources } from './lib/llama-patches.mjs';
+
 // ---- pinned versions: the native code is written against exactly this llama.cpp ----------------
 const EXPECTED_NODE_LLAMA_CPP_VERSION = '3.22.1';
 const EXPECTED_LLAMA_CPP_TAG = 'v0.5.0';
@@ -71,6 +75,8 @@ const PLATFORM = process.platform;
 const SRC_DIR = join(BUILD_DIR, 'llama.cpp');
 const CMAKE_DIR = join(BUILD_DIR, 'cmake');
 const BIN_DIR = join(BUILD_DIR, 'bin');
+const PATCHES_DIR = join(NATIVE_DIR, 'patches');
+const UPSTREAM_SRC_DIR = join(BUILD_DIR, 'llama.cpp-upstream');
 const CPU_ONLY_SUFFIXES = new Set(['']); // variant name == `${platform}-${arch}` is the CPU build
 
 const started = Date.now();
@@ -409,6 +415,9 @@ async function main() {
     rmSync(BUILD_DIR, { recursive: true, force: true });
   }
   const src = prepareSource(nlc, args.force);
+  // llava-desk's fixes to llama.cpp (native/patches, docs/UPSTREAM.md), before anything is compiled
+  const patched = applyLlamaPatches({ srcDir: SRC_DIR, patchesDir: PATCHES_DIR, log });
+  const patchedSources = writePristineSources({ srcDir: SRC_DIR, outDir: UPSTREAM_SRC_DIR });
 
   let all = discoverVariants();
   const fromSource = sourceBuildReason({
@@ -465,6 +474,8 @@ async function main() {
           `-DLLAVA_DESK_NODE_API_DEF=${join(ROOT, 'node_modules', 'node-api-headers', 'def', 'node_api.def')}`,
         ]
       : []),
+    `-DLLAVA_DESK_PATCHED_SOURCES=${patchedSources.join(';')}`,
+    `-DLLAVA_DESK_UPSTREAM_DIR=${UPSTREAM_SRC_DIR}`,
     ...(tools.ccache
       ? ['-DCMAKE_C_COMPILER_LAUNCHER=ccache', '-DCMAKE_CXX_COMPILER_LAUNCHER=ccache']
       : []),
@@ -472,7 +483,7 @@ async function main() {
     ...(process.env.CC ? [`-DCMAKE_C_COMPILER=${process.env.CC}`] : []),
   ];
   const stampPath = join(CMAKE_DIR, '.llava-desk-configure.json');
-  const stamp = JSON.stringify({ configureArgs, commit: src.commit });
+  const stamp = JSON.stringify({ configureArgs, commit: src.commit, patches: patched.fingerprint });
   const prevStamp = existsSync(stampPath) ? readFileSync(stampPath, 'utf8') : '';
   const cacheFile = join(CMAKE_DIR, 'CMakeCache.txt');
   if (
@@ -525,7 +536,13 @@ async function main() {
   const ordered = [...selected].sort((a, b) => Number(b.isCpu) - Number(a.isCpu));
   for (const v of ordered) {
     const targets = [`llava_desk_mtmd_${v.name}`];
-    if (v === cliVariant) targets.push('llama-mtmd-cli', 'llama-batched-bench');
+    if (v === cliVariant)
+      targets.push(
+        'llama-mtmd-cli',
+        'llama-batched-bench',
+        'llava-desk-mtmd-embed',
+        'llava-desk-mtmd-embed-upstream',
+      );
     log(
       `building ${v.name}${v === cliVariant ? ' + llama-mtmd-cli, llama-batched-bench' : ''} (-j${jobs})...`,
     );
@@ -550,7 +567,7 @@ async function main() {
           libs: v.libs.map((l) => basename(l)),
           ...(v.fromSource ? { source: 'node-llama-cpp source build' } : {}),
           nodeLlamaCpp: nlc.version,
-          llamaCpp: { tag: nlc.tag, commit: src.commit },
+          llamaCpp: { tag: nlc.tag, commit: src.commit, patches: patched.patches },
         },
         null,
         2,
@@ -571,7 +588,11 @@ async function main() {
 }
 
 main().catch((err) => {
-  if (err instanceof BuildError || err instanceof SourceBuildError) {
+  if (
+    err instanceof BuildError ||
+    err instanceof SourceBuildError ||
+    err instanceof LlamaPatchError
+  ) {
     console.error(`build-native: error: ${err.message}`);
   } else {
     console.error('build-native: unexpected error:', err);

@@ -99,7 +99,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
     exports.Set("getBackendInfo", Napi::Function::New(env, &GetBackendInfo, "getBackendInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, &SetLogLevel, "setLogLevel"));
     exports.Set("variant", Napi::String::New(env, LLAVA_DESK_VARIANT));
-    exports.Set("abiVersion", Napi::Number::New(env, 1));
+    exports.Set("abiVersion", Napi::Number::New(env, 2));  // 2: Mtmd.encodeImage
     return exports;
 }
 

@@ -319,6 +319,84 @@ class EvalPromptWorker : public PromiseWorker {
     std::vector<ChunkStat> stats_;
 };
 
+// ---- encodeImage --------------------------------------------------------------------------------
+
+// Encodes one bitmap (CLIP + projector) without touching any llama context or the embedding cache:
+// the embeddings exactly as evalPrompt would feed them to the LLM (a diagnostic; see `llava-desk
+// embed`). A bitmap that libmtmd splits into several image chunks yields their rows in order.
+class EncodeImageWorker : public PromiseWorker {
+  public:
+    EncodeImageWorker(Napi::Env env, Mtmd * mtmd, Napi::Object mtmdObj, Bitmap * bitmap, Napi::Object bitmapObj)
+        : PromiseWorker(env, "llava_desk.encodeImage"), mtmd_(mtmd), bitmap_(bitmap) {
+        mtmdRef_ = Napi::Persistent(mtmdObj);
+        bitmapRef_ = Napi::Persistent(bitmapObj);
+    }
+
+  protected:
+    void Run() override {
+        const double tStart = NowMs();
+        mtmd::input_chunks chunks(mtmd_input_chunks_init());
+        const std::string marker = mtmd_get_marker(mtmd_->ctx);
+        mtmd_input_text txt{marker.c_str(), marker.size(), false, true};
+        const mtmd_bitmap * bms[] = {bitmap_->bitmap};
+        TakeLastMtmdError();
+        int32_t r = mtmd_tokenize(mtmd_->ctx, chunks.ptr.get(), &txt, bms, 1);
+        if (r == 2) {
+            std::string detail = TakeLastMtmdError();
+            throw NativeError(code::kImageFailed, "image preprocessing failed" + (detail.empty() ? "" : ": " + detail));
+        }
+        if (r != 0) {
+            throw NativeError(code::kTokenizeFailed, "mtmd_tokenize failed with code " + std::to_string(r));
+        }
+        const size_t width = static_cast<size_t>(mtmd_->nEmbdInp);
+        for (size_t i = 0; i < chunks.size(); i++) {
+            const mtmd_input_chunk * chunk = chunks[i];
+            if (mtmd_input_chunk_get_type(chunk) != MTMD_INPUT_CHUNK_TYPE_IMAGE) {
+                continue;
+            }
+            const size_t nTok = mtmd_input_chunk_get_n_tokens(chunk);
+            std::lock_guard<std::mutex> lock(mtmd_->encodeMutex);
+            TakeLastMtmdError();
+            if (mtmd_encode_chunk(mtmd_->ctx, chunk) != 0) {
+                std::string detail = TakeLastMtmdError();
+                throw NativeError(code::kEncodeFailed, "image encoding failed" + (detail.empty() ? "" : ": " + detail));
+            }
+            const float * out = mtmd_get_output_embd(mtmd_->ctx);
+            embd_.insert(embd_.end(), out, out + nTok * width);
+            nTokens_ += nTok;
+        }
+        if (nTokens_ == 0) {
+            throw NativeError(code::kImageFailed, "the bitmap produced no image tokens");
+        }
+        encodeMs_ = NowMs() - tStart;
+    }
+
+    void Finish() override {
+        mtmd_->running--;
+        bitmap_->inUse--;
+    }
+
+    Napi::Value Result(Napi::Env env) override {
+        Napi::Float32Array data = Napi::Float32Array::New(env, embd_.size());
+        std::memcpy(data.Data(), embd_.data(), embd_.size() * sizeof(float));
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("nTokens", static_cast<double>(nTokens_));
+        o.Set("nEmbd", mtmd_->nEmbdInp);
+        o.Set("embeddings", data);
+        o.Set("encodeMs", encodeMs_);
+        return o;
+    }
+
+  private:
+    Mtmd * mtmd_;
+    Bitmap * bitmap_;
+    Napi::ObjectReference mtmdRef_;
+    Napi::ObjectReference bitmapRef_;
+    std::vector<float> embd_;
+    size_t nTokens_ = 0;
+    double encodeMs_ = 0;
+};
+
 }  // namespace
 
 // ---- Bitmap -------------------------------------------------------------------------------------
@@ -437,6 +515,7 @@ void Mtmd::Init(Napi::Env env, Napi::Object exports) {
                                           InstanceMethod("getInfo", &Mtmd::GetInfo),
                                           InstanceMethod("createBitmap", &Mtmd::CreateBitmap),
                                           InstanceMethod("evalPrompt", &Mtmd::EvalPrompt),
+                                          InstanceMethod("encodeImage", &Mtmd::EncodeImage),
                                           InstanceMethod("clearCache", &Mtmd::ClearCache),
                                           InstanceMethod("dispose", &Mtmd::Dispose),
                                           InstanceAccessor("disposed", &Mtmd::GetDisposed, nullptr),
@@ -607,6 +686,22 @@ Napi::Value Mtmd::EvalPrompt(const Napi::CallbackInfo & info) {
         auto * worker = new EvalPromptWorker(env, this, info.This().As<Napi::Object>(), context, info[0].As<Napi::Object>(),
                                              std::move(bitmaps), std::move(refs), seqId, nPast, std::move(text), addSpecial,
                                              parseSpecial, nBatch, logitsLast);
+        Napi::Promise p = worker->Promise();
+        worker->Queue();
+        return p;
+    });
+}
+
+// encodeImage(bitmap) -> { nTokens, nEmbd, embeddings: Float32Array (nTokens x nEmbd), encodeMs }
+Napi::Value Mtmd::EncodeImage(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    return AsPromise(env, [&]() -> Napi::Value {
+        EnsureAlive(env);
+        Napi::Value v = info.Length() > 0 ? info[0] : env.Undefined();
+        Bitmap * bitmap = Bitmap::FromValue(env, v);
+        running++;
+        bitmap->inUse++;
+        auto * worker = new EncodeImageWorker(env, this, info.This().As<Napi::Object>(), bitmap, v.As<Napi::Object>());
         Napi::Promise p = worker->Promise();
         worker->Queue();
         return p;

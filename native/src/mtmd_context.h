@@ -73,6 +73,7 @@ class Mtmd : public Napi::ObjectWrap<Mtmd> {
     Napi::Value GetInfo(const Napi::CallbackInfo & info);
     Napi::Value CreateBitmap(const Napi::CallbackInfo & info);
     Napi::Value EvalPrompt(const Napi::CallbackInfo & info);
+    Napi::Value EncodeImage(const Napi::CallbackInfo & info);
     Napi::Value ClearCache(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value GetDisposed(const Napi::CallbackInfo & info);

@@ -46,6 +46,23 @@ export interface VisionShape {
   readonly layerNormEps: number;
   /** clip.use_gelu: false means quick-GELU, as in OpenAI CLIP. */
   readonly useGelu: boolean;
+  /** Store a patch-embedding bias (`v.patch_embd.bias`); OpenAI CLIP has none. */
+  readonly patchBias: boolean;
+  /**
+   * Write `clip.vision.feature_layer = [nLayer - 1]`. The LLaVA-1.5 converter
+   * (legacy-models/convert_image_encoder_to_gguf.py) writes no such key for a plain CLIP config:
+   * false gives a file shaped exactly like the real LLaVA-1.5 mmprojs (llama.cpp's graph then ran
+   * one block too few before llava-desk's patch, docs/UPSTREAM.md).
+   */
+  readonly featureLayerKey: boolean;
+  /**
+   * `clip.vision.image_grid_pinpoints` as [width, height] pairs, as LLaVA-1.6's converter writes
+   * them (with `clip.vision.mm_patch_merge_type = spatial_unpad`): the runtime tiles the image
+   * itself. Empty: a LLaVA-1.5 file.
+   */
+  readonly gridPinpoints: readonly (readonly [number, number])[];
+  /** Store `v.image_newline`, LLaVA-1.6's learned row separator (one LLM-width vector). */
+  readonly imageNewline: boolean;
 }
 
 export interface LlavaPairOptions {
@@ -114,6 +131,10 @@ export const LLAVA_PRESETS: Readonly<
       projectionDim: 64,
       layerNormEps: 1e-5,
       useGelu: false,
+      patchBias: false,
+      featureLayerKey: true,
+      gridPinpoints: [],
+      imageNewline: false,
     },
     llmType: 'f16',
   },
@@ -140,6 +161,10 @@ export const LLAVA_PRESETS: Readonly<
       projectionDim: 768,
       layerNormEps: 1e-5,
       useGelu: false,
+      patchBias: false,
+      featureLayerKey: true,
+      gridPinpoints: [],
+      imageNewline: false,
     },
     llmType: 'q8_0',
   },
@@ -363,6 +388,12 @@ function resolveVision(shape: VisionShape): VisionShape {
   if (nLayer < 2) throw optionError('vision.nLayer must be >= 2 (the last layer is dropped)');
   // clip.cpp treats ffn_down with ne0 == n_embd as legacy swapped up/down weights.
   if (nFf === nEmbd) throw optionError('vision.nFf must differ from vision.nEmbd');
+  for (const [w, h] of shape.gridPinpoints) {
+    if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0))
+      throw optionError('vision.gridPinpoints must be pairs of positive integers');
+    if (w % imageSize !== 0 || h % imageSize !== 0)
+      throw optionError('vision.gridPinpoints must be multiples of vision.imageSize');
+  }
   return shape;
 }
 
@@ -460,9 +491,12 @@ function mmprojTensors(
     t('mm.2.bias', [llmEmbd], bias, 'f32'),
     t('v.class_embd', [d], w(0.1), 'f32'),
     t('v.patch_embd.weight', [v.patchSize, v.patchSize, 3, d], w(inv(3 * v.patchSize ** 2))),
+    ...(v.patchBias ? [t('v.patch_embd.bias', [d], w(0.1), 'f32')] : []),
     t('v.position_embd.weight', [d, positions], w(0.1)),
     t('v.pre_ln.weight', [d], ones, 'f32'),
     t('v.pre_ln.bias', [d], bias, 'f32'),
+    // LLaVA-NeXT initialises it as randn / sqrt(hidden size); scaled like an image token here
+    ...(v.imageNewline ? [t('v.image_newline', [llmEmbd], w(1), 'f32')] : []),
   ];
   for (let i = 0; i < blocks; i++) {
     const p = `v.blk.${i}`;
@@ -513,7 +547,15 @@ function mmprojMetadata(
     ['clip.vision.attention.head_count', gguf.u32(v.nHead)],
     ['clip.vision.attention.layer_norm_epsilon', gguf.f32(v.layerNormEps)],
     ['clip.vision.block_count', gguf.u32(blocks)],
-    ['clip.vision.feature_layer', gguf.array('i32', [blocks])],
+    ...(v.featureLayerKey
+      ? ([['clip.vision.feature_layer', gguf.array('i32', [blocks])]] as const)
+      : []),
+    ...(v.gridPinpoints.length > 0
+      ? ([
+          ['clip.vision.image_grid_pinpoints', gguf.array('i32', v.gridPinpoints.flat())],
+          ['clip.vision.mm_patch_merge_type', gguf.string('spatial_unpad')],
+        ] as const)
+      : []),
     ['clip.vision.image_mean', gguf.array('f32', [...CLIP_IMAGE_MEAN])],
     ['clip.vision.image_std', gguf.array('f32', [...CLIP_IMAGE_STD])],
   ]);

@@ -22,6 +22,11 @@ export interface EngineLoadOptions {
   parallel?: number;
   /** 'auto': the GGUF's own chat template when it has one, else LLaVA-1.5 vicuna_v1. */
   template?: 'auto' | 'vicuna_v1' | 'gguf';
+  /**
+   * Flash attention in the image encoder; 'auto' (the default) lets llama.cpp decide. ggml's CPU
+   * flash attention keeps K and V in f16, which `llava-desk embed --flash-attn off` shows.
+   */
+  encoderFlashAttn?: 'auto' | 'on' | 'off';
 }
 
 export interface EngineInfo {
@@ -43,6 +48,16 @@ export interface PreparedImage {
   width: number;
   height: number;
   rgb: Uint8Array;
+}
+
+/** An image's embeddings exactly as the engine feeds them to the LLM (`llava-desk embed`). */
+export interface ImageEmbeddings {
+  /** Image tokens (rows), over all the images given, in order. */
+  tokens: number;
+  /** Floats per token: the LLM's input embedding length. */
+  width: number;
+  /** tokens x width, row-major. */
+  data: Float32Array;
 }
 
 export type StopReason = 'eog' | 'maxTokens' | 'aborted' | 'contextFull';

@@ -73,6 +73,8 @@ export const ERROR_CODES = [
   'METADATA_WRITE_FAILED',
   'EMBED_UNSUPPORTED',
   'EMBED_PIXELS_CHANGED',
+  // diagnostics
+  'OUTPUT_NOT_WRITABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

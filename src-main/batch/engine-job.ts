@@ -21,9 +21,13 @@ export interface EngineJobSetup {
 
 export const DEFAULT_PARALLEL = 4;
 
-/** Per-sequence context: image tokens (AnyRes at most 5 x 576), the prompt, the answer. */
+/**
+ * Per-sequence context: image tokens, the prompt, the answer. High detail costs at most 2928
+ * image tokens: LLaVA-1.6's 2 x 2 grid packed as the reference packs it (576 + 48 x 48 + 48,
+ * docs/UPSTREAM.md); LLaVA-1.5's app tiling at most 5 x 576 = 2880.
+ */
 export function batchContextSize(options: JobOptions): number {
-  const image = options.detail === 'high' ? 2880 : 576;
+  const image = options.detail === 'high' ? 2928 : 576;
   const needed = image + 256 + (options.maxTokens ?? defaultMaxTokens(options));
   return Math.ceil(needed / 256) * 256;
 }

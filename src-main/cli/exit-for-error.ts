@@ -26,6 +26,8 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 export function exitForErrorCode(code: ErrorCode): ExitCode {
-  if (code === 'USAGE' || code === 'INVALID_ARGUMENT') return EXIT.usage;
+  if (code === 'USAGE' || code === 'INVALID_ARGUMENT' || code === 'OUTPUT_NOT_WRITABLE') {
+    return EXIT.usage;
+  }
   return BAD_INPUT.has(code) ? EXIT.badInput : EXIT.failure;
 }

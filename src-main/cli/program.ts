@@ -12,6 +12,7 @@ type Registrar = (program: Command, ctx: CommandContext) => void;
 const COMMANDS: Record<string, () => Promise<Registrar>> = {
   ask: async () => (await import('./commands/ask.js')).registerAsk,
   describe: async () => (await import('./commands/describe.js')).registerDescribe,
+  embed: async () => (await import('./commands/embed.js')).registerEmbed,
   models: async () => (await import('./commands/models.js')).registerModels,
   'inspect-image': async () => (await import('./commands/inspect-image.js')).registerInspectImage,
   serve: async () => (await import('./commands/serve.js')).registerServe,

@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AskResult, EngineInfo, EngineLoadOptions, TokenEvent } from '../api/engine.js';
+import type {
+  AskResult,
+  EngineInfo,
+  EngineLoadOptions,
+  ImageEmbeddings,
+  PreparedImage,
+  TokenEvent,
+} from '../api/engine.js';
 import type { EngineMethods } from './engine-methods.js';
 import { forkLauncher } from './process/fork-launcher.js';
 import { SupervisedWorker, type SupervisionOptions } from './process/supervised-worker.js';
@@ -62,6 +69,12 @@ export class EngineClient {
         ...(callbacks.signal ? { signal: callbacks.signal } : {}),
       },
     );
+  }
+
+  /** VisionEngine.embedImages in the engine process. */
+  async embedImages(images: PreparedImage[]): Promise<ImageEmbeddings> {
+    await this.#reloadAfterRestart();
+    return this.#worker.call('embedImages', { images });
   }
 
   async closeSession(sessionId: string): Promise<void> {

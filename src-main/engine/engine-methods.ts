@@ -1,4 +1,11 @@
-import type { AskResult, EngineInfo, EngineLoadOptions, TokenEvent } from '../api/engine.js';
+import type {
+  AskResult,
+  EngineInfo,
+  EngineLoadOptions,
+  ImageEmbeddings,
+  PreparedImage,
+  TokenEvent,
+} from '../api/engine.js';
 import type { CompletionRequest, ManyOutcome } from './vision-engine.js';
 
 /** The engine process's RPC methods (see process/rpc-protocol.ts for the wire format). */
@@ -10,6 +17,8 @@ export type EngineMethods = {
     result: ManyOutcome[];
     event: { index: number } & TokenEvent;
   };
+  /** Diagnostics: the images' embeddings as fed to the LLM (`llava-desk embed`). */
+  embedImages: { params: { images: PreparedImage[] }; result: ImageEmbeddings; event: never };
   closeSession: { params: { sessionId: string }; result: null; event: never };
   unload: { params: Record<string, never>; result: null; event: never };
   pid: { params: Record<string, never>; result: number; event: never };

@@ -2,6 +2,7 @@ import type {
   AskResult,
   EngineInfo,
   EngineLoadOptions,
+  ImageEmbeddings,
   PreparedImage,
   SamplingOptions,
   TokenEvent,
@@ -149,6 +150,9 @@ export class VisionEngine {
           nThreads: threads,
           useGpu: gpuLayers > 0,
           cacheEntries: 16,
+          ...(options.encoderFlashAttn === 'on' || options.encoderFlashAttn === 'off'
+            ? { flashAttn: options.encoderFlashAttn === 'on' }
+            : {}),
         }),
       ]);
       if (created.status === 'fulfilled') context = created.value;
@@ -248,6 +252,39 @@ export class VisionEngine {
       );
     }
     return this.#queue.run(() => this.#completeMany(requests, callbacks), callbacks.signal);
+  }
+
+  /**
+   * The images' embeddings (CLIP + projector) as complete() would feed them to the LLM, one
+   * image after another; no context or cache is touched (a diagnostic).
+   */
+  embedImages(images: readonly PreparedImage[]): Promise<ImageEmbeddings> {
+    if (this.#disposed) {
+      return Promise.reject(new LlavaDeskError('ENGINE_NOT_LOADED', 'The engine was unloaded.'));
+    }
+    return this.#queue.run(async () => {
+      const parts = [];
+      for (const image of images) {
+        const bitmap = this.#bitmap(image);
+        try {
+          parts.push(await this.#mtmd.encodeImage(bitmap));
+        } finally {
+          bitmap.dispose();
+        }
+      }
+      const tokens = parts.reduce((n, part) => n + part.nTokens, 0);
+      const data = new Float32Array(tokens * this.#embdWidth);
+      let offset = 0;
+      for (const part of parts) {
+        data.set(part.embeddings, offset);
+        offset += part.embeddings.length;
+      }
+      return { tokens, width: this.#embdWidth, data };
+    });
+  }
+
+  get #embdWidth(): number {
+    return this.#mtmd.getInfo().nEmbdInp;
   }
 
   /** Frees the session's sequence (its KV cache). */

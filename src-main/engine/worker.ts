@@ -34,6 +34,7 @@ serveRpc<EngineMethods>(processPort(), {
       onToken: (index, event) => emit({ index, ...event }),
       signal,
     }),
+  embedImages: ({ images }) => loaded().embedImages(images),
   closeSession: async ({ sessionId }) => {
     await engine?.closeSession(sessionId);
     return null;

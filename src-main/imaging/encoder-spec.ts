@@ -13,6 +13,11 @@ export interface EncoderSpec {
    * runtime tiles by itself; empty (LLaVA-1.5) means the app tiles for `high` detail.
    */
   gridPinpoints: readonly Resolution[];
+  /**
+   * The mmproj carries `v.image_newline` (LLaVA-1.6): the runtime appends it after each row of the
+   * tiles' unpadded feature map. Only read for files with pinpoints; absent means none.
+   */
+  imageNewline?: boolean;
   /** `clip.vision.image_mean` (0-1 per channel); the pad colour is derived from it. */
   imageMean?: readonly [number, number, number];
 }

@@ -42,7 +42,10 @@ export type { Resolution, RgbBitmap, Size } from './size.js';
 export { makeThumbnail, THUMBNAIL_MAX_SIDE, type Thumbnail } from './thumbnail.js';
 export {
   estimateTokenCounter,
+  llavaNextTokens,
   planTokens,
   tokensPerEncoderImage,
+  unpaddedMap,
   type TokenCounter,
+  type UnpaddedMap,
 } from './tokens.js';

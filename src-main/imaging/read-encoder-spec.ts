@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { LlavaDeskError } from '../common/errors.js';
-import { readGgufValues } from '../models/gguf/read-values.js';
+import { readGgufTensorNames, readGgufValues } from '../models/gguf/read-values.js';
 import type { EncoderSpec } from './encoder-spec.js';
 import type { Resolution } from './size.js';
 
@@ -71,7 +71,13 @@ export function encoderSpecFromMetadata(
   return spec;
 }
 
-/** Reads image_size, patch_size, projector_type, image_grid_pinpoints and image_mean. */
+/** The tensor LLaVA-1.6 appends after each row of the tile map (clip.cpp's TN_IMAGE_NEWLINE). */
+const IMAGE_NEWLINE_TENSOR = 'v.image_newline';
+
+/**
+ * Reads image_size, patch_size, projector_type, image_grid_pinpoints and image_mean, and for a
+ * file with pinpoints whether it carries `v.image_newline`.
+ */
 export async function readEncoderSpec(mmprojPath: string): Promise<EncoderSpec> {
   try {
     await access(mmprojPath);
@@ -81,13 +87,21 @@ export async function readEncoderSpec(mmprojPath: string): Promise<EncoderSpec> 
     });
   }
   let metadata: Map<string, unknown>;
+  let tensorNames: ReadonlySet<string> | undefined;
   try {
     metadata = await readGgufValues(mmprojPath, ENCODER_KEYS);
+    if (metadata.has('clip.vision.image_grid_pinpoints')) {
+      tensorNames = await readGgufTensorNames(mmprojPath);
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new LlavaDeskError('NOT_GGUF', `${mmprojPath}: not a readable GGUF file (${message})`, {
       cause: error,
     });
   }
-  return encoderSpecFromMetadata(metadata, mmprojPath);
+  const spec = encoderSpecFromMetadata(metadata, mmprojPath);
+  if (tensorNames && spec.gridPinpoints.length > 0) {
+    spec.imageNewline = tensorNames.has(IMAGE_NEWLINE_TENSOR);
+  }
+  return spec;
 }

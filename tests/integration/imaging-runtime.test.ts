@@ -19,7 +19,11 @@ import {
 } from '../../src-main/engine/native/binding.js';
 import {
   CLIP_MEAN,
+  anyResCandidates,
+  estimateTokenCounter,
   planForEncoder,
+  planImage,
+  planTokens,
   prepareForEncoder,
   readEncoderSpec,
   type EncoderSpec,
@@ -134,5 +138,89 @@ describe('imaging with the runtime', () => {
       expect(image.bitmaps.length).toBe(detail === 'high' ? 5 : 1); // 2 x 2 tiles at 672 x 672
       expect(seconds).toBeLessThan(10);
     }
+  });
+});
+
+// LLaVA-1.6 files: libmtmd tiles the bitmap itself and (with llava-desk's patch 0003) packs the
+// tiles as LLaVA-NeXT does. The budget the app shows must be what the runtime counts, for sizes
+// that unpad rows, columns, nothing, and for a bitmap no larger than one tile.
+describe('LLaVA-1.6 token budget against the runtime', () => {
+  let tmp: string;
+  let spec: EncoderSpec;
+  let addon: NativeAddon;
+  let model: NativeModel;
+  let mtmd: NativeMtmd;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'llava-desk-imaging-runtime-16-'));
+    const pair = await makeLlavaPair({
+      outDir: tmp,
+      preset: 'tiny',
+      seed: 7,
+      vision: { gridPinpoints: anyResCandidates(56), imageNewline: true },
+    });
+    spec = await readEncoderSpec(pair.mmprojPath);
+    addon = (await loadNativeBridge({ gpu: false, logLevel: 'error' })).addon;
+    model = await addon.loadModel(pair.modelPath);
+    mtmd = await addon.initMtmd(model, pair.mmprojPath, { nThreads: 2, flashAttn: false });
+  });
+
+  afterAll(async () => {
+    if (mtmd && !mtmd.disposed) mtmd.dispose();
+    if (model && !model.disposed) model.dispose();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('reads the pinpoints and v.image_newline', () => {
+    expect(spec.gridPinpoints).toEqual(anyResCandidates(56));
+    expect(spec.imageNewline).toBe(true);
+  });
+
+  it.each([
+    [112, 112],
+    [112, 75],
+    [20, 112],
+    [300, 200],
+    [1000, 37],
+    [2000, 1500],
+    [56, 40],
+  ])('%i x %i: the estimate is the runtime count', async (width, height) => {
+    const tokenize = (
+      addon as NativeAddon & {
+        mtmdTokenize?: (
+          mtmd: NativeMtmd,
+          text: string,
+          bitmaps: readonly NativeBitmap[],
+        ) => Promise<{ imageTokens: number }>;
+      }
+    ).mtmdTokenize;
+    if (!tokenize) throw new Error('native bridge without mtmdTokenize: rebuild it');
+    const runtime: TokenCounter = {
+      exact: true,
+      async countImageTokens(size) {
+        const bitmap = mtmd.createBitmap(
+          size.width,
+          size.height,
+          Buffer.alloc(size.width * size.height * 3),
+        );
+        const { imageTokens } = await tokenize(mtmd, mtmd.getInfo().marker, [bitmap]);
+        bitmap.dispose();
+        return imageTokens;
+      },
+    };
+    const plan = planImage({ width, height }, spec, 'high');
+    const estimated = await planTokens(plan, estimateTokenCounter(spec));
+    expect(await planTokens(plan, runtime)).toBe(estimated);
+    // worked out by hand (4 x 4 tokens a tile): 2 x 2 tiles, nothing to unpad: 16 + 8 * 8 + 8;
+    // 75 * 8 / 112 = 5.36 -> 5, padding 1: 16 + 6 * 8 + 6; 1 x 2 tiles, 20 * 8 / 112 = 1.43 -> 1,
+    // padding 1: 16 + 8 * 2 + 8; one tile: 16
+    const byHand: Record<string, number> = {
+      '112x112': 88,
+      '112x75': 70,
+      '20x112': 40,
+      '56x40': 16,
+    };
+    const expected = byHand[`${width}x${height}`];
+    if (expected !== undefined) expect(estimated).toBe(expected);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readEncoderSpec } from '../../src-main/imaging/read-encoder-spec.js';
-import { readGgufValues } from '../../src-main/models/gguf/read-values.js';
+import { readGgufTensorNames, readGgufValues } from '../../src-main/models/gguf/read-values.js';
 import { gguf, writeGgufFile } from '../../src-main/models/gguf/writer.js';
 
 let dir = '';
@@ -67,6 +67,31 @@ describe('readGgufValues', () => {
         [672, 336],
       ],
       imageMean: [0.5, 0.25, 0.125],
+      imageNewline: false,
+    });
+  });
+
+  it('lists the tensor names, and sees LLaVA-1.6’s v.image_newline', async () => {
+    expect(await readGgufTensorNames(path)).toEqual(new Set(['w']));
+    const withNewline = join(dir, 'mmproj-1.6.gguf');
+    await writeGgufFile(withNewline, {
+      metadata: {
+        'general.architecture': gguf.string('clip'),
+        'clip.vision.image_size': gguf.u32(336),
+        'clip.vision.patch_size': gguf.u32(14),
+        'clip.vision.image_grid_pinpoints': gguf.array('i32', [672, 672]),
+      },
+      tensors: [
+        { name: 'mm.0.weight', shape: [32], type: 'f32', data: new Float32Array(32) },
+        { name: 'v.image_newline', shape: [32], type: 'f32', data: new Float32Array(32) },
+      ],
+    });
+    expect(await readGgufTensorNames(withNewline)).toEqual(
+      new Set(['mm.0.weight', 'v.image_newline']),
+    );
+    expect(await readEncoderSpec(withNewline)).toMatchObject({
+      gridPinpoints: [[672, 672]],
+      imageNewline: true,
     });
   });
 

@@ -25,8 +25,13 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-/** An mmproj with metadata only: all the planner reads. */
-async function writeMmproj(path: string, imageSize: number, pinpoints: number[]): Promise<void> {
+/** An mmproj with metadata only (and LLaVA-1.6's v.image_newline if asked): all the planner reads. */
+async function writeMmproj(
+  path: string,
+  imageSize: number,
+  pinpoints: number[],
+  imageNewline = false,
+): Promise<void> {
   const metadata = new Map<string, GgufValue>([
     ['general.architecture', gguf.string('clip')],
     ['clip.projector_type', gguf.string('mlp')],
@@ -37,7 +42,10 @@ async function writeMmproj(path: string, imageSize: number, pinpoints: number[])
   if (pinpoints.length > 0) {
     metadata.set('clip.vision.image_grid_pinpoints', gguf.array('i32', pinpoints));
   }
-  await writeGgufFile(path, { metadata, tensors: [] });
+  const tensors = imageNewline
+    ? [{ name: 'v.image_newline', shape: [32], type: 'f32' as const, data: new Float32Array(32) }]
+    : [];
+  await writeGgufFile(path, { metadata, tensors });
 }
 
 describe('llava-desk inspect-image', () => {
@@ -59,6 +67,13 @@ describe('llava-desk inspect-image', () => {
       336,
       [336, 672, 672, 336, 672, 672, 1008, 336, 336, 1008],
     );
+    await writeMmproj(
+      file('llava16-newline-mmproj.gguf'),
+      336,
+      [336, 672, 672, 336, 672, 672, 1008, 336, 336, 1008],
+      true,
+    );
+    await writeFile(file('three-two.png'), await png(quadrants(600, 400)));
     await writeMmproj(file('small-mmproj.gguf'), 224, []);
   });
   afterAll(async () => {
@@ -134,6 +149,25 @@ describe('llava-desk inspect-image', () => {
       tiles: 3,
       tokens: 1728,
     });
+  });
+
+  it('counts LLaVA-1.6 tokens as the reference packs them (unpadded map, image_newline rows)', async () => {
+    const plan = async (image: string): Promise<unknown> => {
+      const r = await run(
+        file(image),
+        '--detail',
+        'high',
+        '--mmproj',
+        file('llava16-newline-mmproj.gguf'),
+        '--json',
+      );
+      expect(r.code).toBe(0);
+      return JSON.parse(r.out).plan;
+    };
+    // 1000 x 500 -> 672 x 336, 2 x 1 tiles: 24 x 48 map, nothing to unpad: 576 + 1152 + 24
+    expect(await plan('wide.png')).toMatchObject({ resolution: [672, 336], tokens: 1752 });
+    // 600 x 400 -> 672 x 672, 2 x 2 tiles: int(400 * 48 / 600) = 32 rows kept: 576 + 1536 + 32
+    expect(await plan('three-two.png')).toMatchObject({ resolution: [672, 672], tokens: 2144 });
   });
 
   it('prints a readable summary without --json', async () => {

@@ -218,10 +218,14 @@ describe('the planner on known cases', () => {
     expect(plan.encoderImages).toBe(images);
   });
 
-  it('LLaVA-1.6 in libmtmd: 672 x 672 -> 5 x 576 = 2880 tokens', async () => {
-    const llava16: EncoderSpec = { ...LLAVA_15_ENCODER, gridPinpoints: reference.candidates(336) };
+  it('LLaVA-1.6 packed as the reference packs it: 672 x 672 -> 576 + 48 * 48 + 48 = 2928 tokens', async () => {
+    const llava16: EncoderSpec = {
+      ...LLAVA_15_ENCODER,
+      gridPinpoints: reference.candidates(336),
+      imageNewline: true,
+    };
     const plan = planImage({ width: 672, height: 672 }, llava16, 'high');
-    expect(await planTokens(plan, estimateTokenCounter(llava16))).toBe(2880);
+    expect(await planTokens(plan, estimateTokenCounter(llava16))).toBe(2928);
   });
 
   it('takes an injected TokenCounter', async () => {

@@ -145,12 +145,15 @@ describe('high: global view first, then tiles of the padded canvas, row-major', 
         [1008, 336],
         [336, 1008],
       ],
+      imageNewline: true,
     };
     const image = await prepare(await jpeg(solid(2000, 1500, GREEN)), 'high', encoder);
     expect(image.plan.tiling).toBe('runtime');
     expect(image.bitmaps.map((b) => [b.kind, b.width, b.height])).toEqual([['whole', 672, 505]]);
     expect(image.plan.resolution).toEqual([672, 672]);
-    expect(image.tokens).toBe(5 * 576);
+    // packed as LLaVA-NeXT does: the 48 x 48 tile map unpadded from 672 x 505 keeps 36 rows
+    // (505 * 48 / 672 = 36.07, padding (48 - 36) / 2 = 6), each followed by image_newline
+    expect(image.tokens).toBe(576 + 36 * 48 + 36);
   });
 });
 

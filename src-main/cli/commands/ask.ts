@@ -11,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
 import type { CommandContext } from '../io.js';
 import { choice, detail, integer, temperature } from '../option-parsers.js';
+import { prepareImages } from '../prepare-images.js';
 import { resolveModelPair } from '../resolve-model.js';
 
 interface AskOptions {
@@ -114,47 +115,12 @@ async function runAsk(options: AskOptions, ctx: CommandContext): Promise<AskResu
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
     });
     loading.catch(() => undefined);
-    const images = await prepareImages(options, pair.mmprojPath);
+    const images = await prepareImages(options.image, options, pair.mmprojPath);
     const info = await loading;
     return await answer(engine, info.imageMarker, images, options, ctx);
   } finally {
     engine.dispose();
   }
-}
-
-async function prepareImages(options: AskOptions, mmprojPath: string): Promise<PreparedImage[]> {
-  // Loaded here, after the engine process was started, so that start is not delayed by sharp.
-  const { decodeImage, pixelHash, prepareForEncoder, readEncoderSpec, readImageFile } =
-    await import('../../imaging/index.js');
-  const encoder = options.imagePrep === 'app' ? await readEncoderSpec(mmprojPath) : undefined;
-  const images: PreparedImage[] = [];
-  for (const file of options.image) {
-    const input = await readImageFile(file);
-    if (!encoder) {
-      const { pixels } = await decodeImage(input);
-      images.push({
-        id: pixelHash(pixels),
-        width: pixels.width,
-        height: pixels.height,
-        rgb: pixels.data,
-      });
-      continue;
-    }
-    const prepared = await prepareForEncoder(input, {
-      encoder,
-      detail: options.detail,
-      thumbnail: false,
-    });
-    for (const bitmap of prepared.bitmaps) {
-      images.push({
-        id: bitmap.pixelHash,
-        width: bitmap.width,
-        height: bitmap.height,
-        rgb: bitmap.data,
-      });
-    }
-  }
-  return images;
 }
 
 async function answer(

@@ -237,9 +237,24 @@ export interface NativeMtmd {
     bitmaps: readonly NativeBitmap[],
     options?: NativeEvalPromptOptions,
   ): Promise<NativeEvalPromptResult>;
+  /**
+   * Encodes one bitmap (CLIP + projector) into the embeddings evalPrompt would feed the LLM,
+   * without a llama context and bypassing the embedding cache (diagnostics: `llava-desk embed`).
+   */
+  encodeImage(bitmap: NativeBitmap): Promise<NativeEncodeImageResult>;
   clearCache(): void;
   dispose(): void;
   readonly disposed: boolean;
+}
+
+export interface NativeEncodeImageResult {
+  /** Image tokens (rows). */
+  readonly nTokens: number;
+  /** Width of each row: the LLM's input embedding length. */
+  readonly nEmbd: number;
+  /** nTokens x nEmbd, row-major. */
+  readonly embeddings: Float32Array;
+  readonly encodeMs: number;
 }
 
 export interface NativeGenerateOptions {
@@ -356,7 +371,7 @@ export interface NativeAddon {
   readonly abiVersion: number;
 }
 
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Loader
@@ -367,7 +382,12 @@ export interface NativeBuildInfo {
   readonly binsDir: string;
   readonly libs: readonly string[];
   readonly nodeLlamaCpp: string;
-  readonly llamaCpp: { readonly tag: string; readonly commit: string };
+  /** `patches`: llava-desk's patch series applied to the source (native/patches), by file name. */
+  readonly llamaCpp: {
+    readonly tag: string;
+    readonly commit: string;
+    readonly patches?: readonly string[];
+  };
 }
 
 export interface NativeBridge {

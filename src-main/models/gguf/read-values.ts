@@ -79,3 +79,28 @@ export async function readGgufValues(
     await file.close();
   }
 }
+
+/**
+ * The names of a GGUF file's tensors, read from its header (no tensor data is read). Throws like
+ * readGgufValues for a file that is not GGUF or a malformed header.
+ */
+export async function readGgufTensorNames(path: string): Promise<Set<string>> {
+  const file = await open(path, 'r');
+  try {
+    const cursor = new Cursor(file, (await file.stat()).size);
+    const { tensorCount, kvCount } = await readFixedHeader(cursor);
+    for (let i = 0n; i < kvCount; i++) {
+      await cursor.string();
+      await skipValue(cursor, await cursor.u32());
+    }
+    const names = new Set<string>();
+    for (let i = 0n; i < tensorCount; i++) {
+      names.add(await cursor.string());
+      const dims = await cursor.u32();
+      await cursor.skip(8 * dims + 4 + 8);
+    }
+    return names;
+  } finally {
+    await file.close();
+  }
+}
