@@ -152,11 +152,15 @@ async function runEmbedCli(args: string[]): Promise<{ tokens: number; width: num
   return JSON.parse(out) as { tokens: number; width: number };
 }
 
+/** Runs an embed driver (patched or upstream) on one pair and image, writing `out`. */
 async function runDriver(
   binary: string,
-  args: string[],
+  pair: { modelPath: string; mmprojPath: string },
+  imagePath: string,
+  out: string,
 ): Promise<{ tokens: number; width: number }> {
-  const run = await runProcess(binary, args);
+  const args = ['-m', pair.modelPath, '--mmproj', pair.mmprojPath, '--image', imagePath];
+  const run = await runProcess(binary, [...args, '-o', out, '-t', '2']);
   if (run.code !== 0) throw new Error(`${binary} exited ${run.code}: ${run.stderr}`);
   return JSON.parse(run.stdout) as { tokens: number; width: number };
 }
@@ -202,31 +206,9 @@ export async function runParityCase(
     join(dir, 'data'),
   ]);
   const driverOut = join(dir, 'driver.f32');
-  await runDriver(EMBED_DRIVER, [
-    '-m',
-    pair.modelPath,
-    '--mmproj',
-    pair.mmprojPath,
-    '--image',
-    imagePath,
-    '-o',
-    driverOut,
-    '-t',
-    '2',
-  ]);
+  await runDriver(EMBED_DRIVER, pair, imagePath, driverOut);
   const upstreamOut = join(dir, 'upstream.f32');
-  await runDriver(EMBED_DRIVER_UPSTREAM, [
-    '-m',
-    pair.modelPath,
-    '--mmproj',
-    pair.mmprojPath,
-    '--image',
-    imagePath,
-    '-o',
-    upstreamOut,
-    '-t',
-    '2',
-  ]);
+  await runDriver(EMBED_DRIVER_UPSTREAM, pair, imagePath, upstreamOut);
 
   const reference = await LlavaReference.load(pair.mmprojPath);
   const ref: ReferenceEmbeddings = reference.embed(rgb, { width: size, height: size });
@@ -374,18 +356,7 @@ export async function runAnyResCase(
   const appNoFaOut = join(dir, 'app-no-fa.f32');
   await runEmbedCli([...files, '--out', appNoFaOut, ...common, '--flash-attn', 'off']);
   const upstreamOut = join(dir, 'upstream.f32');
-  const upstream = await runDriver(EMBED_DRIVER_UPSTREAM, [
-    '-m',
-    pair.modelPath,
-    '--mmproj',
-    pair.mmprojPath,
-    '--image',
-    imagePath,
-    '-o',
-    upstreamOut,
-    '-t',
-    '2',
-  ]);
+  const upstream = await runDriver(EMBED_DRIVER_UPSTREAM, pair, imagePath, upstreamOut);
 
   const reference = await LlavaReference.load(pair.mmprojPath);
   const ref = embedAnyRes(
