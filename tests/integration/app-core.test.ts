@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { makeLlavaPair } from '../../scripts/test-model/llava-pair.js';
 import type { ApiMessage, EventName } from '../../src-main/api/contract.js';
 import { AppCore } from '../../src-main/app/app-core.js';
 import { createDispatcher } from '../../src-main/app/dispatch.js';
-import { importModel } from '../../src-main/models/import-model.js';
+import { installPair } from '../support/data-folder.js';
 import { makeTestImage } from '../support/tiny-images.js';
 
 let dir: string;
@@ -19,19 +19,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llava-desk-app-core-'));
   const pair = await makeLlavaPair({ outDir: join(dir, 'pair'), seed: 5 });
   const dataDir = join(dir, 'data');
-  await importModel({
-    path: pair.modelPath,
-    mmprojPath: pair.mmprojPath,
-    modelsDir: join(dataDir, 'models'),
-    id: 'tiny',
-  });
-  await writeFile(
-    join(dataDir, 'settings.json'),
-    JSON.stringify({
-      schemaVersion: 1,
-      settings: { threads: 1, contextSize: 2048, maxTokens: 24 },
-    }),
-  );
+  await installPair(dataDir, pair, { threads: 1, contextSize: 2048, maxTokens: 24 });
   pngBytes = await readFile(
     (await makeTestImage(dir, 'c', { width: 64, height: 40 }, 'checker')).pngPath,
   );

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import type { ApiConversation, ApiMessage, EventName } from '../../src-main/api/
 import { AppCore } from '../../src-main/app/app-core.js';
 import { createDispatcher } from '../../src-main/app/dispatch.js';
 import { RETRY_SAVE_EVERY_MS } from '../../src-main/app/unsaved-answers.js';
-import { importModel } from '../../src-main/models/import-model.js';
+import { installPair } from '../support/data-folder.js';
 import { FaultyFs, type FaultCode, type FaultStep } from '../support/faulty-fs.js';
 import { makeTestImage } from '../support/tiny-images.js';
 
@@ -25,19 +25,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llava-desk-storage-faults-'));
   const pair = await makeLlavaPair({ outDir: join(dir, 'pair'), seed: 5 });
   dataDir = join(dir, 'data');
-  await importModel({
-    path: pair.modelPath,
-    mmprojPath: pair.mmprojPath,
-    modelsDir: join(dataDir, 'models'),
-    id: 'tiny',
-  });
-  await writeFile(
-    join(dataDir, 'settings.json'),
-    JSON.stringify({
-      schemaVersion: 1,
-      settings: { threads: 1, contextSize: 4096, maxTokens: 40 },
-    }),
-  );
+  await installPair(dataDir, pair, { threads: 1, contextSize: 4096, maxTokens: 40 });
   png = await readFile(
     (await makeTestImage(dir, 'c', { width: 48, height: 32 }, 'checker')).pngPath,
   );

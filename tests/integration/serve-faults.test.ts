@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type {
   WireServerMessage,
 } from '../../src-main/api/contract.js';
 import { isErrorCode } from '../../src-main/api/errors.js';
-import { importModel } from '../../src-main/models/import-model.js';
+import { installPair } from '../support/data-folder.js';
 import { MAX_SMALL_FRAME_BYTES } from '../../src-main/server/client-frames.js';
 import {
   ApiSocket,
@@ -48,16 +48,7 @@ afterAll(async () => {
 /** A fresh data folder with the tiny pair installed; long answers so that they can be caught. */
 async function dataFolder(name: string, maxTokens: number): Promise<string> {
   const dataDir = join(dir, name);
-  await importModel({
-    path: pair.modelPath,
-    mmprojPath: pair.mmprojPath,
-    modelsDir: join(dataDir, 'models'),
-    id: 'tiny',
-  });
-  await writeFile(
-    join(dataDir, 'settings.json'),
-    JSON.stringify({ schemaVersion: 1, settings: { threads: 1, contextSize: 4096, maxTokens } }),
-  );
+  await installPair(dataDir, pair, { threads: 1, contextSize: 4096, maxTokens });
   return dataDir;
 }
 
