@@ -1,0 +1,75 @@
+"""Accuracy of a trained checkpoint in PyTorch, per question, on held-out scenes (another seed):
+one question per conversation, the short-answer prompt, the greedy first answer token. The
+figures that count are the app's (through `llava-desk ask`); this is the quick check while
+training.
+
+Usage: python3 scripts/shapes-model/evaluate.py --checkpoint DIR/shapes-model.pt [--count 400]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from data import Conversation, questions, sample_scene  # noqa: E402
+from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
+from train import batch_embeddings  # noqa: E402
+from views import high_views, normalise, standard_view  # noqa: E402
+from vocab import SHORT_ANSWER, SYSTEM, SpmTokenizer, build_vocab  # noqa: E402
+
+KINDS = {"What shape": "shape", "How many": "count", "What color": "colour", "Is the": "left/right"}
+
+
+def kind_of(question: str, detail: str) -> str:
+    if question.startswith("What digit"):
+        return f"digit ({detail})"
+    return next(v for k, v in KINDS.items() if question.startswith(k))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--count", type=int, default=400)
+    ap.add_argument("--seed", type=int, default=1000)
+    args = ap.parse_args()
+    ck = torch.load(args.checkpoint)
+    vc, lc = VisionConfig(**ck["vision_config"]), LlmConfig(**ck["llm_config"])
+    vision, projector, llm = VisionTower(vc), Projector(vc.width, lc.width), Llm(lc)
+    vision.load_state_dict(ck["vision"])
+    projector.load_state_dict(ck["projector"])
+    llm.load_state_dict(ck["llm"])
+    tokens, scores, _ = build_vocab()
+    tok = SpmTokenizer(tokens, scores)
+    rng = np.random.default_rng(args.seed)
+    right: dict[str, int] = defaultdict(int)
+    total: dict[str, int] = defaultdict(int)
+    with torch.no_grad():
+        for _ in range(args.count):
+            scene = sample_scene(rng)
+            details = ["high", "standard"] if scene.digit is not None else ["standard"]
+            for detail in details:
+                views = high_views(scene, vc.image_size, rng) if detail == "high" else [standard_view(scene, vc.image_size, rng)]
+                for q, a in questions(scene, detail == "high"):
+                    ids = tok.encode(f"{SYSTEM} USER: ", bos=True)
+                    seq = ids + [-1]
+                    for v in range(1, len(views)):
+                        seq += tok.encode("\n") + [-1]
+                    seq += tok.encode(f"\n{q}{SHORT_ANSWER} ASSISTANT:")
+                    conv = Conversation([normalise(v) for v in views], seq, [-100] * len(seq))
+                    x, _ = batch_embeddings([conv], vision, projector, llm)
+                    guess = int(llm(x)[0, -1].argmax())
+                    k = kind_of(q, detail)
+                    total[k] += 1
+                    right[k] += int(tokens[guess] == "\u2581" + a)
+    for k in sorted(total):
+        print(f"evaluate: {k}: {right[k] / total[k]:.3f} of {total[k]}")
+
+
+if __name__ == "__main__":
+    main()
