@@ -23,6 +23,20 @@ import {
 const FIXTURES = fileURLToPath(new URL('../fixtures/xmp/', import.meta.url));
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const WRITTEN = ['XMP-dc:Description', 'XMP-dc:Subject', 'XMP-lr:HierarchicalSubject'];
+/** The describe run both the first pass and the resumed one make: keywords into XMP, embedded. */
+const KEYWORD_RUN = [
+  '--preset',
+  'keywords',
+  '--out',
+  'xmp,jsonl,csv',
+  '--embed',
+  '--hierarchy',
+  'llava-desk',
+  '--max-keywords',
+  '4',
+  '--keyword-case',
+  'lower',
+];
 
 let dir: string;
 let pair: LlavaPairResult;
@@ -93,19 +107,7 @@ describe('llava-desk describe --out xmp --embed on a catalogued folder', () => {
       ['lr.jpg', 'dt.png', 'new.webp'].map((n) => readFile(join(folder, n))),
     );
 
-    await describeFolder(
-      '--preset',
-      'keywords',
-      '--out',
-      'xmp,jsonl,csv',
-      '--embed',
-      '--hierarchy',
-      'llava-desk',
-      '--max-keywords',
-      '4',
-      '--keyword-case',
-      'lower',
-    );
+    await describeFolder(...KEYWORD_RUN);
     expect(exiftoolChildren()).toEqual([]);
     expect((await readdir(folder)).sort()).toEqual(
       [
@@ -178,20 +180,7 @@ describe('llava-desk describe --out xmp --embed on a catalogued folder', () => {
         readFile(join(folder, n)),
       ),
     );
-    const again = await describeFolder(
-      '--preset',
-      'keywords',
-      '--out',
-      'xmp,jsonl,csv',
-      '--embed',
-      '--hierarchy',
-      'llava-desk',
-      '--max-keywords',
-      '4',
-      '--keyword-case',
-      'lower',
-      '--json',
-    );
+    const again = await describeFolder(...KEYWORD_RUN, '--json');
     expect(again.out.match(/"reason":"unchanged"/g)).toHaveLength(3);
     expect(
       await Promise.all(
