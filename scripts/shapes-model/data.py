@@ -9,7 +9,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from scenes import COLOUR_NAMES, COUNT_WORDS, DIGIT_WORDS, SHAPES, Scene, digit_scene, draw_shape, shapes_scene
-from views import high_views, normalise, standard_view
 from vocab import SHORT_ANSWER, SYSTEM, SpmTokenizer
 
 IGNORE = -100
@@ -79,7 +78,7 @@ def _scene_labels(scene: Scene) -> ViewLabels:
     )
 
 
-def _patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
+def patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
     """What covers each patch centre of the standard (padded square) view."""
     sq = max(scene.width, scene.height)
     ox, oy = (sq - scene.width) / 2, (sq - scene.height) / 2
@@ -94,24 +93,6 @@ def _patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(kind, dtype=np.int64), np.asarray(colour, dtype=np.int64)
 
 
-def pretrain_view(scene: Scene, side: int, grid: int, rng: np.random.Generator) -> tuple[np.ndarray, ViewLabels]:
-    """One view and its labels: the standard view of a shapes scene, or a random view of the
-    high-detail plan of a digit scene (only its digit's tile can read the digit)."""
-    if scene.digit is None:
-        labels = _scene_labels(scene)
-        labels.patch_kind, labels.patch_colour = _patch_maps(scene, grid)
-        return normalise(standard_view(scene, side, rng)), labels
-    views = high_views(scene, side, rng)
-    i = int(rng.integers(0, len(views)))
-    tile_of_digit = _digit_tile(scene, side)
-    labels = ViewLabels(IGNORE, [IGNORE] * 3, IGNORE, [IGNORE] * 3, NONE_DIGIT, np.zeros(0), np.zeros(0))
-    if i == 0:
-        labels.digit = IGNORE  # the global view shows the digit too small to read
-    elif i - 1 == tile_of_digit:
-        labels.digit = scene.digit.value
-    return normalise(views[i]), labels
-
-
 def _digit_tile(scene: Scene, side: int) -> int:
     """Index of the tile that holds the digit (digit scenes fill a 3 x 1 or 1 x 3 canvas)."""
     g = scene.digit
@@ -121,18 +102,26 @@ def _digit_tile(scene: Scene, side: int) -> int:
     return int((g.y + g.height / 2) / (scene.height / 3))
 
 
-@dataclass
-class Conversation:
-    views: list[np.ndarray]
-    tokens: list[int]  # with -1 where an image's tokens go (one -1 per view)
-    targets: list[int]  # next-token targets aligned with tokens; IGNORE outside answers
+def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
+    """Labels of one view for pretraining the tower: view -1 is a shapes scene's standard view
+    (patch maps filled in by the caller); for a digit scene, view i of its high-detail plan (0 the
+    global view, which shows the digit too small to read; only the digit's tile can read it)."""
+    if scene.digit is None:
+        return _scene_labels(scene)
+    labels = ViewLabels(IGNORE, [IGNORE] * 3, IGNORE, [IGNORE] * 3, NONE_DIGIT, np.zeros(0), np.zeros(0))
+    if view == 0:
+        labels.digit = IGNORE
+    elif view - 1 == _digit_tile(scene, side):
+        labels.digit = scene.digit.value
+    return labels
 
 
-def conversation(scene: Scene, tok: SpmTokenizer, side: int, rng: np.random.Generator) -> Conversation:
-    high = scene.digit is not None and rng.random() < 0.9
-    views = high_views(scene, side, rng) if high else [standard_view(scene, side, rng)]
-    qa = questions(scene, high)
-    order = rng.permutation(len(qa))[: int(rng.integers(1, 4))]
+def dialogue(scenes: list[Scene], tok: SpmTokenizer, n_views: int, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    """A vicuna_v1 conversation (most questions with the short-answer instruction) as tokens, with
+    -1 where each view's image tokens go, and next-token targets that are IGNORE everywhere but
+    the answers. The first scene's image opens the chat and gets 1-3 questions; each further scene
+    is an image sent later in the same chat, in its own message, and its 1-2 questions are about
+    it (as when a user drops a second picture into a conversation)."""
     tokens: list[int] = []
     targets: list[int] = []
 
@@ -142,16 +131,30 @@ def conversation(scene: Scene, tok: SpmTokenizer, side: int, rng: np.random.Gene
         targets.extend(ids if train else [IGNORE] * len(ids))
 
     text(f"{SYSTEM} USER: ", bos=True)
-    for n, i in enumerate(order):
-        q, a = qa[int(i)]
-        suffix = SHORT_ANSWER if rng.random() < 0.85 else ""
-        if n == 0:
-            for v in range(len(views)):
-                tokens.append(-1)
-                targets.append(IGNORE)
-                text("\n" if v < len(views) - 1 else f"\n{q}{suffix} ASSISTANT:")
-        else:
-            text(f"USER: {q}{suffix} ASSISTANT:")
-        text(f" {a}</s>", train=True)
+    for k, scene in enumerate(scenes):
+        qa = questions(scene, n_views > 1)
+        order = rng.permutation(len(qa))[: int(rng.integers(1, 4 if k == 0 else 3))]
+        for n, i in enumerate(order):
+            q, a = qa[int(i)]
+            suffix = SHORT_ANSWER if rng.random() < 0.85 else ""
+            if n > 0:
+                text(f"USER: {q}{suffix} ASSISTANT:")
+            else:
+                # libmtmd tokenizes the text between images as separate chunks.
+                if k > 0:
+                    text("USER: ")
+                for v in range(n_views):
+                    tokens.append(-1)
+                    targets.append(IGNORE)
+                    text("\n" if v < n_views - 1 else f"\n{q}{suffix} ASSISTANT:")
+            text(f" {a}</s>", train=True)
     # Targets are the next token: shift left by one.
-    return Conversation([normalise(v) for v in views], tokens, targets[1:] + [IGNORE])
+    return tokens, targets[1:] + [IGNORE]
+
+
+def question_prompt(tok: SpmTokenizer, question: str, n_views: int) -> list[int]:
+    """The tokens the app sends for one short-answer question about an image of n_views views."""
+    seq = tok.encode(f"{SYSTEM} USER: ", bos=True) + [-1]
+    for _ in range(1, n_views):
+        seq += tok.encode("\n") + [-1]
+    return seq + tok.encode(f"\n{question}{SHORT_ANSWER} ASSISTANT:")

@@ -17,11 +17,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import Conversation, questions, sample_scene  # noqa: E402
+from data import question_prompt, questions, sample_scene  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
-from train import batch_embeddings  # noqa: E402
+from train import assemble  # noqa: E402
 from views import high_views, normalise, standard_view  # noqa: E402
-from vocab import SHORT_ANSWER, SYSTEM, SpmTokenizer, build_vocab  # noqa: E402
+from vocab import SHORT_ANSWER, SpmTokenizer, build_vocab  # noqa: E402
 
 KINDS = {"What shape": "shape", "How many": "count", "What color": "colour", "Is the": "left/right"}
 
@@ -55,18 +55,26 @@ def main() -> None:
             details = ["high", "standard"] if scene.digit is not None else ["standard"]
             for detail in details:
                 views = high_views(scene, vc.image_size, rng) if detail == "high" else [standard_view(scene, vc.image_size, rng)]
+                pixels = torch.from_numpy(np.stack([normalise(v) for v in views]))
+                image = projector(vision(pixels))
                 for q, a in questions(scene, detail == "high"):
-                    ids = tok.encode(f"{SYSTEM} USER: ", bos=True)
-                    seq = ids + [-1]
-                    for v in range(1, len(views)):
-                        seq += tok.encode("\n") + [-1]
-                    seq += tok.encode(f"\n{q}{SHORT_ANSWER} ASSISTANT:")
-                    conv = Conversation([normalise(v) for v in views], seq, [-100] * len(seq))
-                    x, _ = batch_embeddings([conv], vision, projector, llm)
+                    prompt = question_prompt(tok, q, len(views))
+                    x, _ = assemble([(prompt, [-100] * len(prompt))], image, llm)
                     guess = int(llm(x)[0, -1].argmax())
                     k = kind_of(q, detail)
                     total[k] += 1
                     right[k] += int(tokens[guess] == "\u2581" + a)
+        # A second image later in the same chat: the question is about it, not the first one.
+        for _ in range(args.count // 4):
+            a, b = sample_scene(rng), sample_scene(rng)
+            (qa, aa), (qb, ab) = questions(a, False)[0], questions(b, False)[-1]
+            va, vb = standard_view(a, vc.image_size, rng), standard_view(b, vc.image_size, rng)
+            image = projector(vision(torch.from_numpy(np.stack([normalise(va), normalise(vb)]))))
+            prompt = question_prompt(tok, qa, 1) + tok.encode(f" {aa}</s>") + tok.encode("USER: ") + [-1]
+            prompt += tok.encode(f"\n{qb}{SHORT_ANSWER} ASSISTANT:")
+            x, _ = assemble([(prompt, [-100] * len(prompt))], image, llm)
+            total["second image"] += 1
+            right["second image"] += int(tokens[int(llm(x)[0, -1].argmax())] == "\u2581" + ab)
     for k in sorted(total):
         print(f"evaluate: {k}: {right[k] / total[k]:.3f} of {total[k]}")
 

@@ -1,4 +1,4 @@
-// npm run train:shapes-model [-- --seed N --minutes M]: trains the shapes model (train.py), writes
+// npm run train:shapes-model [-- --seed N --scale F]: trains the shapes model (train.py), writes
 // the GGUF pair into tests/fixtures/shapes-model/ (export.py) with a manifest naming the script,
 // the seed and the files' sha256. Development tooling only: the app, its tests and CI never train.
 // Needs Python 3 with PyTorch, numpy and Pillow (Debian: python3-torch python3-pil, plus
@@ -17,7 +17,7 @@ const fixtures = join(root, 'tests', 'fixtures', 'shapes-model');
 const work = join(root, '.cache', 'shapes-model');
 
 const { values } = parseArgs({
-  options: { seed: { type: 'string', default: '1' }, minutes: { type: 'string', default: '28' } },
+  options: { seed: { type: 'string', default: '1' }, scale: { type: 'string', default: '1' } },
 });
 
 function fail(message) {
@@ -45,8 +45,18 @@ const run = (script, args) => {
   if (r.status !== 0) fail(`${script} failed (exit ${r.status})`);
 };
 
-run('train.py', ['--out', work, '--seed', values.seed, '--minutes', values.minutes]);
+run('train.py', [
+  '--out',
+  work,
+  '--seed',
+  values.seed,
+  '--scale',
+  values.scale,
+  '--pool-cache',
+  join(work, `pool-seed${values.seed}-scale${values.scale}.pkl`),
+]);
 run('export.py', ['--checkpoint', join(work, 'shapes-model.pt'), '--out', fixtures]);
+run('tokens.py', ['--out', join(fixtures, 'tokens.json')]);
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const files = ['shapes-llm.gguf', 'shapes-mmproj.gguf'];
@@ -56,7 +66,9 @@ const manifest = {
     'A small LLaVA-1.5-architecture pair trained on synthetic scenes of shapes and digits. Generated; do not edit.',
   script: relative(root, join(here, 'train.mjs')),
   seed: Number(values.seed),
-  minutes: Number(values.minutes),
+  scale: Number(values.scale),
+  trainingSeconds: log.seconds,
+  pool: log.pool,
   files: Object.fromEntries(files.map((f) => [f, { sha256: sha256(join(fixtures, f)) }])),
   finalLoss: log.log.at(-1) ?? null,
 };

@@ -4,9 +4,12 @@ scenes in one word, and writes it as a GGUF pair (see export.py).
 Staged like LLaVA: (1) the vision tower is pretrained on the scenes' labels (as CLIP is
 pretrained before LLaVA uses it): every output token predicts what the whole view shows (count,
 the colour of each kind of shape, left/right, the digit) and what covers its own patch; (2) the
-tower is frozen and the projector and LLM learn the conversations; (3) everything is finetuned.
+tower is frozen and the projector and LLM learn the conversations, on features computed once;
+(3) everything is finetuned. The scenes are drawn once into a pool (pool.py) that every stage
+samples from. Step counts, not a clock, bound each stage, so a seed gives the same model on any
+machine.
 
-Usage: python3 scripts/shapes-model/train.py --out DIR [--seed N] [--minutes M] [--threads T]
+Usage: python3 scripts/shapes-model/train.py --out DIR [--seed N] [--threads T] [--scale F]
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -24,10 +28,23 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import IGNORE, Conversation, conversation, pretrain_view, sample_scene  # noqa: E402
+from data import IGNORE, dialogue, view_labels  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
+from pool import Pool, load_or_build  # noqa: E402
 from scenes import COLOUR_NAMES  # noqa: E402
+from views import CLIP_MEAN, CLIP_STD  # noqa: E402
 from vocab import SpmTokenizer, build_vocab  # noqa: E402
+
+HIGH_SHARE = 0.12  # share of LLM steps on high-detail (digit) conversations, 2.5 x longer
+SECOND_IMAGE_SHARE = 0.2  # standard chats that get a second image in a later turn
+_MEAN = np.array(CLIP_MEAN, dtype=np.float32)
+_STD = np.array(CLIP_STD, dtype=np.float32)
+
+
+def pixels(views: np.ndarray) -> torch.Tensor:
+    """(B, S, S, 3) uint8 views -> (B, 3, S, S) CLIP-normalised, as views.normalise computes."""
+    a = (views.astype(np.float32) / 255.0 - _MEAN) / _STD
+    return torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))
 
 
 class PretrainHeads(nn.Module):
@@ -75,38 +92,31 @@ def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list) -> to
     return loss
 
 
-def batch_embeddings(
-    convs: list[Conversation], vision: VisionTower, projector: Projector, llm: Llm
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Input embeddings (B, T, D) with each view's projected features in place of its -1 token,
-    padded at the end, and the matching targets (B, T)."""
-    pixels = torch.from_numpy(np.stack([v for c in convs for v in c.views]))
-    image = projector(vision(pixels))
+def assemble(dialogues: list[tuple[list[int], list[int]]], image: torch.Tensor, llm: Llm) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input embeddings (B, T, D) with the projected image rows (M, n, D), taken in order, in place
+    of each -1 token, padded at the end, and the matching targets (B, T). One gather from a table
+    of the token embeddings followed by the image rows."""
+    vocab, n_img = llm.embed.weight.shape[0], image.shape[1]
+    table = torch.cat([llm.embed.weight, image.reshape(-1, image.shape[-1])])
     rows, targets, k = [], [], 0
-    n_img = image.shape[1]
-    for c in convs:
-        parts, tgt = [], []
-        ids = torch.tensor([max(i, 0) for i in c.tokens])
-        emb = llm.embed(ids)
-        for j, (tid, target) in enumerate(zip(c.tokens, c.targets)):
-            if tid == -1:
-                parts.append(image[k])
+    for tokens, tgt in dialogues:
+        ids: list[int] = []
+        out: list[int] = []
+        for t, g in zip(tokens, tgt):
+            if t == -1:
+                ids.extend(range(vocab + k * n_img, vocab + (k + 1) * n_img))
+                # Inside an image no token is predicted; its last position predicts prompt text.
+                out.extend([IGNORE] * n_img)
                 k += 1
-                # Inside an image no token is predicted; the last image position predicts the
-                # text that follows, which is prompt text (ignored).
-                tgt.extend([IGNORE] * n_img)
             else:
-                parts.append(emb[j : j + 1])
-                tgt.append(target)
-        rows.append(torch.cat(parts))
-        targets.append(torch.tensor(tgt))
-    length = max(r.shape[0] for r in rows)
-    x = torch.zeros(len(rows), length, rows[0].shape[1])
-    y = torch.full((len(rows), length), IGNORE, dtype=torch.long)
-    for i, (r, tg) in enumerate(zip(rows, targets)):
-        x[i, : r.shape[0]] = r
-        y[i, : tg.shape[0]] = tg
-    return x, y
+                ids.append(t)
+                out.append(g)
+        rows.append(ids)
+        targets.append(out)
+    length = max(len(r) for r in rows)
+    idx = torch.tensor([r + [0] * (length - len(r)) for r in rows])
+    y = torch.tensor([t + [IGNORE] * (length - len(t)) for t in targets])
+    return table[idx], y
 
 
 def answer_loss(llm: Llm, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -132,74 +142,163 @@ def blas_name() -> str:
     return "unknown (check that libopenblas0-openmp is installed)"
 
 
+
+class Sampler:
+    """Draws training batches from the pool with its own generator."""
+
+    def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator):
+        self.pool, self.tok, self.vc, self.rng = pool, tok, vc, rng
+        self.digit_rows = np.flatnonzero(pool.high_of >= 0)
+
+    def vision_batch(self, size: int) -> tuple[torch.Tensor, list]:
+        """Views and their labels: a shapes scene's standard view (mirrored half the time, with
+        left and right swapped), or one view of a digit scene's high-detail plan."""
+        p, rng = self.pool, self.rng
+        views, labels = [], []
+        for i in rng.integers(0, len(p.scenes), size=size):
+            scene = p.scenes[i]
+            if scene.digit is not None:
+                v = int(rng.integers(0, p.high.shape[1]))
+                views.append(p.high[p.high_of[i], v])
+                labels.append(view_labels(scene, v, self.vc.image_size))
+                continue
+            lab = view_labels(scene, -1, self.vc.image_size)
+            view, kinds, colours = p.standard[i], p.patch_kind[i], p.patch_colour[i]
+            if rng.random() < 0.5:
+                view, kinds, colours = view[:, ::-1], kinds[:, ::-1], colours[:, ::-1]
+                lab.left_of = [x if x == IGNORE else 1 - x for x in lab.left_of]
+            lab.patch_kind, lab.patch_colour = np.ascontiguousarray(kinds), np.ascontiguousarray(colours)
+            views.append(view)
+            labels.append(lab)
+        return pixels(np.stack(views)), labels
+
+    def dialogue_batch(self, size: int, high_share: float) -> tuple[np.ndarray, np.ndarray | None, list]:
+        """Conversations for one LLM step: all in high detail (digit scenes, their global view and
+        tiles) or all in standard detail (any scene; some chats get a second image in a later
+        turn), so a batch is padded only to conversations of its own kind. Returns (the scene of
+        each image in order, the high rows or None, the dialogues)."""
+        rng, scenes = self.rng, self.pool.scenes
+        if rng.random() < high_share:
+            rows = self.digit_rows[rng.integers(0, len(self.digit_rows), size=size)]
+            n_views = self.pool.high.shape[1]
+            dialogues = [dialogue([scenes[i]], self.tok, n_views, rng) for i in rows]
+            return rows, self.pool.high_of[rows], dialogues
+        refs: list[int] = []
+        dialogues = []
+        for _ in range(size):
+            chat = [int(rng.integers(0, len(scenes)))]
+            if rng.random() < SECOND_IMAGE_SHARE:
+                chat.append(int(rng.integers(0, len(scenes))))
+            refs.extend(chat)
+            dialogues.append(dialogue([scenes[i] for i in chat], self.tok, 1, rng))
+        return np.array(refs), None, dialogues
+
+
+def features(vision: VisionTower, views: np.ndarray, chunk: int = 128) -> torch.Tensor:
+    """The frozen tower's features of (N, S, S, 3) views, computed once for the LLM stage."""
+    with torch.no_grad():
+        return torch.cat([vision(pixels(views[i : i + chunk])) for i in range(0, len(views), chunk)])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--minutes", type=float, default=28.0, help="compute budget for all stages")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=1, help="PyTorch threads (1: two threads lose to any other load on 2 cores)")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies the pool size and every stage's steps")
+    ap.add_argument("--pool", type=int, default=24000, help="scenes drawn for training")
+    ap.add_argument("--vision-steps", type=int, default=1500)
+    ap.add_argument("--llm-steps", type=int, default=1000)
+    ap.add_argument("--finetune-steps", type=int, default=150)
+    ap.add_argument("--pool-cache", help="keep the drawn pool in this file and reuse it")
+    ap.add_argument("--vision-from", help="start from this stage-1 tower (vision.pt of an earlier run), skip stage 1")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
+    scaled = lambda n: max(1, int(round(n * args.scale)))  # noqa: E731
     print(f"train: torch {torch.__version__}, BLAS {blas_name()}, {args.threads} threads", flush=True)
 
-    tokens, scores, types = build_vocab()
+    tokens, scores, _ = build_vocab()
     tok = SpmTokenizer(tokens, scores)
     vc, lc = VisionConfig(), LlmConfig(vocab=len(tokens))
     vision, projector, llm = VisionTower(vc), Projector(vc.width, lc.width), Llm(lc)
     heads = PretrainHeads(vc.width)
-
-    budget = args.minutes * 60
-    shares = {"vision": 0.40, "llm": 0.40, "finetune": 0.20}
     log: list[dict] = []
+    timings: dict[str, float] = {}
 
-    def run(stage: str, params: list, step_fn, peak: float, steps_guess: int) -> None:
+    started = time.time()
+    pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2)
+    timings["pool"] = time.time() - started
+    print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
+    sampler = Sampler(pool, tok, vc, rng)
+
+    def run(stage: str, params: list, step_fn: Callable[[], torch.Tensor], peak: float, steps: int) -> None:
         opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.05)
-        end = time.time() + budget * shares[stage]
-        step, started = 0, time.time()
-        ema = None
-        while time.time() < end:
+        t0, ema = time.time(), None
+        for step in range(steps):
             for g in opt.param_groups:
-                g["lr"] = lr_at(step, steps_guess, peak)
+                g["lr"] = lr_at(step, steps, peak)
             loss = step_fn()
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-            step += 1
-            if step % 25 == 0:
-                rate = step / (time.time() - started)
-                print(f"train: {stage} step {step} loss {ema:.3f} ({rate:.2f} steps/s)", flush=True)
-                log.append({"stage": stage, "step": step, "loss": round(ema, 4)})
+            if (step + 1) % 50 == 0 or step + 1 == steps:
+                rate = (step + 1) / (time.time() - t0)
+                print(f"train: {stage} step {step + 1}/{steps} loss {ema:.3f} ({rate:.2f} steps/s)", flush=True)
+                log.append({"stage": stage, "step": step + 1, "loss": round(ema, 4)})
+        timings[stage] = time.time() - t0
 
     def vision_step() -> torch.Tensor:
-        views, labels = zip(*(pretrain_view(sample_scene(rng), vc.image_size, vc.grid, rng) for _ in range(args.batch)))
-        return pretrain_loss(vision(torch.from_numpy(np.stack(views))), heads, list(labels))
+        views, labels = sampler.vision_batch(64)
+        return pretrain_loss(vision(views), heads, labels)
 
-    def llm_step() -> torch.Tensor:
-        convs = [conversation(sample_scene(rng), tok, vc.image_size, rng) for _ in range(args.batch)]
-        x, y = batch_embeddings(convs, vision, projector, llm)
-        return answer_loss(llm, x, y)
+    if args.vision_from:
+        vision.load_state_dict(torch.load(args.vision_from))
+    else:
+        run("vision", list(vision.parameters()) + list(heads.parameters()), vision_step, 2e-3, scaled(args.vision_steps))
+        os.makedirs(args.out, exist_ok=True)
+        torch.save(vision.state_dict(), os.path.join(args.out, "vision.pt"))
 
-    run("vision", list(vision.parameters()) + list(heads.parameters()), vision_step, 2e-3, 1500)
+    t0 = time.time()
     for p in vision.parameters():
         p.requires_grad_(False)
-    run("llm", list(projector.parameters()) + list(llm.parameters()), llm_step, 2e-3, 1200)
+    feat_standard = features(vision, pool.standard)
+    feat_high = features(vision, pool.high.reshape(-1, *pool.high.shape[2:])).view(len(pool.high), pool.high.shape[1], vc.patches, -1)
+    timings["features"] = time.time() - t0
+
+    def llm_step() -> torch.Tensor:
+        rows, high_rows, dialogues = sampler.dialogue_batch(32, HIGH_SHARE)
+        feats = feat_standard[rows] if high_rows is None else feat_high[high_rows].flatten(0, 1)
+        x, y = assemble(dialogues, projector(feats), llm)
+        return answer_loss(llm, x, y)
+
+    run("llm", list(projector.parameters()) + list(llm.parameters()), llm_step, 2e-3, scaled(args.llm_steps))
+    del feat_standard, feat_high
+
     for p in vision.parameters():
         p.requires_grad_(True)
-    run("finetune", list(vision.parameters()) + list(projector.parameters()) + list(llm.parameters()), llm_step, 3e-4, 400)
+
+    def finetune_step() -> torch.Tensor:
+        rows, high_rows, dialogues = sampler.dialogue_batch(32, HIGH_SHARE)
+        views = pool.standard[rows] if high_rows is None else pool.high[high_rows].reshape(-1, *pool.high.shape[2:])
+        x, y = assemble(dialogues, projector(vision(pixels(views))), llm)
+        return answer_loss(llm, x, y)
+
+    params = list(vision.parameters()) + list(projector.parameters()) + list(llm.parameters())
+    run("finetune", params, finetune_step, 3e-4, scaled(args.finetune_steps))
 
     os.makedirs(args.out, exist_ok=True)
     torch.save({"vision": vision.state_dict(), "projector": projector.state_dict(), "llm": llm.state_dict(),
                 "vision_config": vc.__dict__, "llm_config": lc.__dict__, "seed": args.seed},
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
-        json.dump({"seed": args.seed, "minutes": args.minutes, "threads": args.threads, "log": log}, f, indent=1)
-    print(f"train: saved {args.out}/shapes-model.pt", flush=True)
+        json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
+                   "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
+    print(f"train: saved {args.out}/shapes-model.pt after {time.time() - started:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -65,8 +65,16 @@ class SpmTokenizer:
     def __init__(self, tokens: list[str], scores: list[float]):
         self.ids = {t: i for i, t in enumerate(tokens)}
         self.scores = scores
+        self._memo: dict[tuple[str, bool], list[int]] = {}
 
     def encode(self, text: str, bos: bool = False) -> list[int]:
+        # Training asks for the same few strings again and again: remember them.
+        key = (text, bos)
+        if key not in self._memo:
+            self._memo[key] = self._encode(text, bos)
+        return list(self._memo[key])
+
+    def _encode(self, text: str, bos: bool) -> list[int]:
         out = [BOS] if bos else []
         # parse_special: "</s>" in the text is the end-of-sequence token.
         for i, part in enumerate(text.split("</s>")):

@@ -6,6 +6,7 @@ import { pixelHash, sourceSha256Async } from './hashes.js';
 import type { ExifOrientation } from './orientation.js';
 import { planImage, type Detail, type ImagePlan, type PlannedBitmap } from './plan.js';
 import { renderBitmaps } from './render.js';
+import { faultyPadColour, withImageFault } from './test-faults.js';
 import type { RgbBitmap, Size } from './size.js';
 import { makeThumbnail, THUMBNAIL_MAX_SIDE, type Thumbnail } from './thumbnail.js';
 import { estimateTokenCounter, planTokens, type TokenCounter } from './tokens.js';
@@ -129,8 +130,12 @@ export async function prepareForEncoder(
   const thumbnail = options.thumbnail === false ? undefined : makeThumbnail(decoded.pixels);
   thumbnail?.catch(() => undefined);
   const base = await report(input, decoded, spec, options);
-  const rendered = await renderBitmaps(decoded.pixels, base.plan.bitmaps, padColour(spec));
-  const bitmaps = rendered.map((bitmap, i) => ({
+  const rendered = await renderBitmaps(
+    decoded.pixels,
+    base.plan.bitmaps,
+    faultyPadColour(padColour(spec)),
+  );
+  const bitmaps = rendered.map(withImageFault).map((bitmap, i) => ({
     ...bitmap,
     kind: base.plan.bitmaps[i]?.kind ?? 'whole',
     pixelHash: pixelHash(bitmap),

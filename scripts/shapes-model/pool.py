@@ -1,0 +1,82 @@
+"""A fixed pool of training scenes, drawn once by worker processes and reused by every stage.
+
+Drawing a scene costs more than a training step of this small model does, so the scenes are
+drawn up front (both cores busy, nothing else running), kept as uint8 views, and every stage
+samples from them. Each chunk of scenes has its own generator seeded from (seed, chunk), so a
+pool is the same whatever the number of workers.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+
+from data import patch_maps, sample_scene
+from scenes import Scene
+from views import high_views, standard_view
+
+CHUNK = 256
+
+
+@dataclass
+class Pool:
+    scenes: list[Scene]
+    standard: np.ndarray  # (N, S, S, 3) uint8: every scene's standard (padded square) view
+    high: np.ndarray  # (D, V, S, S, 3) uint8: global view and tiles of each digit scene
+    high_of: np.ndarray  # (N,) row of `high` for a digit scene, -1 otherwise
+    patch_kind: np.ndarray  # (N, g, g) what covers each patch centre (0 none, 1 + kind)
+    patch_colour: np.ndarray  # (N, g, g) colour index at each patch centre
+
+
+def _chunk(job: tuple[int, int, int, int, int]) -> tuple[list[Scene], list, list, list, list]:
+    seed, index, count, side, grid = job
+    rng = np.random.default_rng([seed, index])
+    scenes, standard, high, kinds, colours = [], [], [], [], []
+    for _ in range(count):
+        scene = sample_scene(rng)
+        scenes.append(scene)
+        standard.append(np.asarray(standard_view(scene, side, rng)))
+        high.append(np.stack([np.asarray(v) for v in high_views(scene, side, rng)]) if scene.digit else None)
+        k, c = patch_maps(scene, grid)
+        kinds.append(k)
+        colours.append(c)
+    return scenes, standard, high, kinds, colours
+
+
+def build_pool(seed: int, count: int, side: int, grid: int, workers: int) -> Pool:
+    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), side, grid) for i in range((count + CHUNK - 1) // CHUNK)]
+    with multiprocessing.get_context("fork").Pool(workers) as p:
+        parts = p.map(_chunk, jobs, chunksize=1)
+    scenes = [s for part in parts for s in part[0]]
+    standard = np.stack([v for part in parts for v in part[1]])
+    highs = [h for part in parts for h in part[2]]
+    high_of = np.full(len(scenes), -1, dtype=np.int64)
+    rows = []
+    for i, h in enumerate(highs):
+        if h is not None:
+            high_of[i] = len(rows)
+            rows.append(h)
+    high = np.stack(rows) if rows else np.zeros((0, 4, side, side, 3), dtype=np.uint8)
+    kinds = np.stack([k for part in parts for k in part[3]])
+    colours = np.stack([c for part in parts for c in part[4]])
+    return Pool(scenes, standard, high, high_of, kinds, colours)
+
+
+def load_or_build(path: str | None, seed: int, count: int, side: int, grid: int, workers: int) -> Pool:
+    """The pool from a cache file written by an earlier run with the same arguments, or a new one."""
+    key = (seed, count, side, grid)
+    if path:
+        try:
+            with open(path, "rb") as f:
+                cached_key, pool = pickle.load(f)
+            if cached_key == key:
+                return pool
+        except FileNotFoundError:
+            pass
+    pool = build_pool(seed, count, side, grid, workers)
+    if path:
+        with open(path, "wb") as f:
+            pickle.dump((key, pool), f, protocol=5)
+    return pool
