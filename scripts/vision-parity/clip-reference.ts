@@ -23,7 +23,7 @@
 import {
   float16BitsToFloat32,
   float32ToFloat16Bits,
-} from '../../src-main/models/gguf/tensor-encoding.js';
+} from '../gguf/tensor-encoding.js';
 import { readGgufValues } from '../../src-main/models/gguf/read-values.js';
 import { readTensors, type Tensor64 } from './gguf-tensors.js';
 
