@@ -10,7 +10,8 @@
 // Both end at the same point (preprocessed images inside mtmd), neither encodes. Each path runs in
 // its own child process so that its peak RSS is its own.
 //
-// Usage: tsx scripts/bench-imaging.ts [--reps N per round] [--width W --height H]
+// Usage: npm run bench:imaging -- [--reps N per round] [--width W --height H]
+//        (tsx scripts/bench/imaging.ts ...)
 
 import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

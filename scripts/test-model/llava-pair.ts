@@ -11,7 +11,7 @@ import {
   type GgufTensorSpec,
   type GgufValue,
   type TensorFill,
-} from '../../src-main/models/gguf/writer.js';
+} from '../gguf/writer.js';
 
 export type LlmTensorType = 'f32' | 'f16' | 'q8_0' | 'q4_0';
 export type MmprojTensorType = 'f32' | 'f16';

@@ -20,10 +20,7 @@
 // appended after the patches while positions stay 0..n and rows 1..n are projected; one stored
 // block fewer), so each deviation's effect can be measured on its own (docs/UPSTREAM.md).
 
-import {
-  float16BitsToFloat32,
-  float32ToFloat16Bits,
-} from '../../src-main/models/gguf/tensor-encoding.js';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../gguf/tensor-encoding.js';
 import { readGgufValues } from '../../src-main/models/gguf/read-values.js';
 import { readTensors, type Tensor64 } from './gguf-tensors.js';
 

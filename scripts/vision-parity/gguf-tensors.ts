@@ -3,7 +3,7 @@
 
 import { open } from 'node:fs/promises';
 import { GgmlType, readGgufFileInfo } from 'node-llama-cpp';
-import { float16BitsToFloat32 } from '../../src-main/models/gguf/tensor-encoding.js';
+import { float16BitsToFloat32 } from '../gguf/tensor-encoding.js';
 
 export interface Tensor64 {
   /** ggml order: shape[0] is the fastest-varying dimension. */

@@ -18,6 +18,7 @@ import {
 import { LlavaDeskError, serializeError } from '../common/errors.js';
 import { defaultEngineLauncher, EngineClient } from '../engine/engine-client.js';
 import type { WorkerLauncher } from '../engine/process/worker-channel.js';
+import { isBatchActive, isPauseAsked } from '../shared/batch-states.js';
 import type { EngineHost } from './engine-host.js';
 import type { CoreEvents } from './events.js';
 import type { SettingsStore } from './settings-store.js';
@@ -72,8 +73,7 @@ export class BatchService {
   }
 
   async start(params: ParsedParams<'batch.start'>): Promise<BatchStatus> {
-    const busy = this.#status.state;
-    if (busy === 'starting' || busy === 'running' || busy === 'pausing' || busy === 'paused') {
+    if (isBatchActive(this.#status.state)) {
       throw new LlavaDeskError('JOB_RUNNING', 'A batch job is running. Cancel it first.');
     }
     if (params.keywords !== undefined && (params.preset !== 'keywords' || params.prompt)) {
@@ -163,8 +163,7 @@ export class BatchService {
   }
 
   resume(): BatchStatus {
-    const { state } = this.#status;
-    if (state === 'pausing' || state === 'paused') this.#running?.job.resume();
+    if (isPauseAsked(this.#status.state)) this.#running?.job.resume();
     return this.status;
   }
 

@@ -4,15 +4,7 @@ import { settingsPatchSchema, type Settings, type SettingsPatch } from '../api/c
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { toStorageError } from '../common/storage-errors.js';
 import { nodeStoreFs, type StoreFs } from '../common/store-fs.js';
-
-export const DEFAULT_SETTINGS: Settings = {
-  threads: 'auto',
-  gpuLayers: 'auto',
-  contextSize: 'auto',
-  temperature: 0.2,
-  maxTokens: 512,
-  systemPrompt: '',
-};
+import { DEFAULT_SETTINGS } from '../shared/settings.js';
 
 const storedSchema = z.object({ schemaVersion: z.literal(1), settings: z.unknown() });
 

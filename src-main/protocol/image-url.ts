@@ -1,8 +1,9 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
-// The renderer shows stored images through `llava-image://<sha256>` (the original) and
-// `llava-image://<sha256>/thumb` instead of file:// URLs: the page never learns a path, and the
-// handler can only ever reach files inside the image store.
+// Stored images by URL, `llava-image://<sha256>` (the original) and `llava-image://<sha256>/thumb`,
+// instead of file:// URLs: the page never learns a path, and the handler can only ever reach files
+// inside the image store. The capture ask window shows its crop this way; the main window shows
+// thumbnails fetched with `images.thumbnail` through Blob URLs instead.
 
 export const IMAGE_SCHEME = 'llava-image';
 

@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { readDesktopSettings } from '../../src-main/shell/desktop-settings.js';
 import { invoke, launchApp, useRunningApp } from './support/launch.js';
 
 const running = useRunningApp();
@@ -52,19 +55,34 @@ test('the pages carry a strict CSP header and cannot reach the network', async (
 });
 
 test('the window refuses to navigate away from the app', async () => {
-  const { page } = running();
+  const { app, page } = running();
   const before = page.url();
+  // Listen in the main process, after the window's guard: the guard's refusal is the event's
+  // defaultPrevented, read once the navigation was asked for (no waiting for "nothing").
+  await app.evaluate(({ BrowserWindow }) => {
+    const contents = BrowserWindow.getAllWindows()[0]?.webContents;
+    if (!contents) throw new Error('no window');
+    (globalThis as { navigationSeen?: Promise<unknown> }).navigationSeen = new Promise((resolve) =>
+      contents.once('will-navigate', (event) =>
+        resolve({ url: event.url, refused: event.defaultPrevented }),
+      ),
+    );
+  });
   await page.evaluate(() => {
     window.location.href = 'https://example.com/';
   });
-  await page.waitForTimeout(500);
+  const seen = await app.evaluate(
+    () => (globalThis as { navigationSeen?: Promise<unknown> }).navigationSeen,
+  );
+  expect(seen).toEqual({ url: 'https://example.com/', refused: true });
   expect(page.url()).toBe(before);
 });
 
 test('new windows are denied', async () => {
   const { app, page } = running();
-  await page.evaluate(() => window.open('llava-desk://app/index.html'));
-  await page.waitForTimeout(300);
+  // window.open returns null exactly when the main process's window-open handler denied it.
+  const refused = await page.evaluate(() => window.open('llava-desk://app/index.html') === null);
+  expect(refused).toBe(true);
   expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
 });
 
@@ -73,7 +91,15 @@ test('the window remembers its size across restarts', async () => {
   await first.app.evaluate(({ BrowserWindow }) =>
     BrowserWindow.getAllWindows()[0]?.setBounds({ width: 1000, height: 700 }),
   );
-  await first.page.waitForTimeout(800);
+  // Saved once the resize settles: wait for the file, not for a fixed time.
+  const saved = join(first.dataDir, 'desktop.json');
+  await expect
+    .poll(async () => {
+      const text = await readFile(saved, 'utf8').catch(() => '{}');
+      const { window } = readDesktopSettings(JSON.parse(text));
+      return window && [window.width, window.height];
+    })
+    .toEqual([1000, 700]);
   await first.app.close();
   const again = await launchApp({ dataDir: first.dataDir });
   try {

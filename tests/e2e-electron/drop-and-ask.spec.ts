@@ -4,7 +4,7 @@ import { finishedAnswer, invoke, useRunningApp } from './support/launch.js';
 
 const running = useRunningApp({ tinyModel: true, timeoutMs: 180_000 });
 
-test('a dropped image is stored, shown through llava-image:// and answered about', async () => {
+test('a dropped image is stored, shown in the question and answered about', async () => {
   const { page } = running();
   const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c03' } })
     .png()
@@ -37,14 +37,29 @@ test('a dropped image is stored, shown through llava-image:// and answered about
   expect(answer.images).toBe(1);
   expect(answer.text.length).toBeGreaterThan(0);
 
-  // The image comes back from the image store through the custom protocol, never file://.
+  // The question shows the image as the renderer shows every stored image: its thumbnail, fetched
+  // with images.thumbnail and shown through a Blob URL (no path, no file:// URL reaches the page).
+  const shown = page.getByRole('article', { name: 'Your question' }).getByRole('img', {
+    name: 'red.png',
+  });
+  await expect(shown).toHaveAttribute('src', /^blob:/);
+  await expect
+    .poll(() =>
+      shown.evaluate((img) => {
+        const { complete, naturalWidth, naturalHeight } = img as HTMLImageElement;
+        return complete ? [naturalWidth, naturalHeight] : [];
+      }),
+    )
+    .toEqual([64, 48]);
+
+  // The image store is also served through llava-image:// (the capture ask window shows its
+  // crop that way): the original and the thumbnail by id, nothing beside them.
   const got = await invoke(page, 'chats.get', { id: conversation?.id ?? '' });
   const imageId = got.ok
     ? (got.value as { messages: Array<{ images: Array<{ id: string }> }> }).messages[0]?.images[0]
         ?.id
     : undefined;
   expect(imageId).toMatch(/^[0-9a-f]{64}$/);
-  // Loaded as the renderer loads it (an <img>; the CSP allows llava-image: for images only).
   const served = await page.evaluate(async (id) => {
     const load = (src: string): Promise<number> =>
       new Promise((resolve) => {
@@ -60,6 +75,6 @@ test('a dropped image is stored, shown through llava-image:// and answered about
     };
   }, imageId ?? '');
   expect(served.original).toBe(64);
-  expect(served.thumb).toBeGreaterThan(0);
+  expect(served.thumb).toBe(64);
   expect(served.traversal).toBe(-1);
 });

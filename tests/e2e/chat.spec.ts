@@ -236,6 +236,10 @@ test('models and settings panels', async () => {
     dialog.getByText(/Load plan: CPU only · context [\d,]+ tokens · about/),
   ).toBeVisible();
   await expect(dialog.getByRole('heading', { name: 'Catalog' })).toBeVisible();
+  // Which families run, before the user downloads one (docs/MODELS.md in short).
+  const which = dialog.getByRole('region', { name: 'Which models run' });
+  await expect(which).toContainText('LLaVA-1.5 and LLaVA-1.6');
+  await expect(which).toContainText('Eagle');
   await shoot('model-manager');
   await dialog.getByRole('button', { name: 'Close' }).click();
   await page.getByRole('button', { name: 'Settings' }).click();

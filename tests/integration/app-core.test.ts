@@ -79,8 +79,20 @@ describe('the app core on the tiny model', () => {
     const plan = await core.call('models.plan', { id: model.id });
     expect(plan.fits).toBe(true);
     expect(plan.problems).toEqual([]);
-    expect(plan.gpuLayers).toBe(0); // no GPU on this machine
     expect(plan.totalLayers).toBeGreaterThan(0);
+    // 'auto' sizes the GPU share for this machine: any share of the layers, none without a GPU.
+    expect(plan.gpuLayers).toBeGreaterThanOrEqual(0);
+    expect(plan.gpuLayers).toBeLessThanOrEqual(plan.totalLayers);
+    // What the settings ask for is what the plan holds, on any machine.
+    const before = (await core.call('settings.get', {})).gpuLayers;
+    await core.call('settings.update', { gpuLayers: 0 });
+    try {
+      const cpuOnly = await core.call('models.plan', { id: model.id });
+      expect(cpuOnly.gpuLayers).toBe(0);
+      expect(cpuOnly.fits).toBe(true);
+    } finally {
+      await core.call('settings.update', { gpuLayers: before });
+    }
     expect(plan.contextSize).toBeGreaterThan(0);
     expect(plan.expectedRamBytes).toBeGreaterThan(0);
     expect(await dispatch('models.plan', { id: 'not-installed' })).toMatchObject({

@@ -1,19 +1,25 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  API_EVENTS,
-  API_METHODS,
-  EVENT_PAYLOADS,
-  METHOD_PARAMS,
-} from '../../src-main/api/contract.js';
+import { API_EVENTS, API_METHODS, METHOD_PARAMS } from '../../src-main/api/contract.js';
+import { AppCore } from '../../src-main/app/app-core.js';
 import { createDispatcher } from '../../src-main/app/dispatch.js';
 import { decodeWire, encodeWire } from '../../src-main/server/wire-codec.js';
 
 describe('the API contract', () => {
-  it('lists every method and event for a generic preload', () => {
-    expect(API_METHODS).toEqual(Object.keys(METHOD_PARAMS));
-    expect(API_EVENTS).toEqual(Object.keys(EVENT_PAYLOADS));
-    expect(API_METHODS).toContain('chats.send');
-    expect(API_EVENTS).toContain('chats.token');
+  it('lists for a generic preload exactly the methods the core answers', async () => {
+    // The preload and the WebSocket API forward only the names in API_METHODS; the core's
+    // handlers are written separately. A method missing from either list is a call that fails.
+    const dataDir = await mkdtemp(join(tmpdir(), 'llava-desk-contract-'));
+    const core = await AppCore.open({ dataDir, mode: 'web', hfBaseUrl: 'http://127.0.0.1:9' });
+    try {
+      expect([...API_METHODS].sort()).toEqual(Object.keys(core.handlers).sort());
+    } finally {
+      await core.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    expect(API_EVENTS).toEqual(expect.arrayContaining(['chats.token', 'chats.message']));
   });
 
   it('has the batch methods and events, with checked start params', () => {

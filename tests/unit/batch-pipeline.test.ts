@@ -16,28 +16,54 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Lets every pending promise callback run (a macrotask comes after all microtasks). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe('Prefetcher', () => {
   it('works ahead of the consumer, one item at a time, in order', async () => {
     const started: number[] = [];
+    const finish = new Map<number, () => void>();
     let running = 0;
     let most = 0;
+    // Each item's work ends only when the test says so.
     const p = new Prefetcher(
       [1, 2, 3, 4, 5],
-      async (n) => {
+      (n) => {
         started.push(n);
         running += 1;
         most = Math.max(most, running);
-        await new Promise((r) => setTimeout(r, 5));
-        running -= 1;
-        return n * 10;
+        return new Promise<number>((resolve) =>
+          finish.set(n, () => {
+            running -= 1;
+            resolve(n * 10);
+          }),
+        );
       },
       2,
     );
-    await new Promise((r) => setTimeout(r, 30));
-    expect(started).toEqual([1, 2]); // two ahead, nobody consumed yet
-    const got: number[] = [];
-    for (let v = await p.next(); v !== undefined; v = await p.next()) got.push(v);
+    const end = async (n: number): Promise<void> => {
+      finish.get(n)?.();
+      await settle();
+    };
+    await settle();
+    expect(started).toEqual([1]); // one at a time: 2 waits for 1
+    await end(1);
+    expect(started).toEqual([1, 2]);
+    await end(2);
+    expect(started).toEqual([1, 2]); // two ahead and nobody consumed: 3 waits for the consumer
+    expect(await p.next()).toBe(10);
+    await settle();
+    expect(started).toEqual([1, 2, 3]);
+
+    const got = [10];
+    for (let n = 2; n <= 5; n += 1) {
+      const value = p.next();
+      await end(n + 1);
+      got.push((await value) ?? -1);
+    }
+    expect(await p.next()).toBeUndefined();
     expect(got).toEqual([10, 20, 30, 40, 50]);
+    expect(started).toEqual([1, 2, 3, 4, 5]);
     expect(most).toBe(1);
   });
 });

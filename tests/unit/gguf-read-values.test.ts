@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readEncoderSpec } from '../../src-main/imaging/read-encoder-spec.js';
 import { readGgufTensorNames, readGgufValues } from '../../src-main/models/gguf/read-values.js';
-import { gguf, writeGgufFile } from '../../src-main/models/gguf/writer.js';
+import { gguf, writeGgufFile } from '../../scripts/gguf/writer.js';
 
 let dir = '';
 let path = '';

@@ -12,8 +12,8 @@ import {
   encodeQ8_0,
   float16BitsToFloat32,
   float32ToFloat16Bits,
-} from '../../src-main/models/gguf/tensor-encoding.js';
-import { gguf, writeGgufFile, type GgufValue } from '../../src-main/models/gguf/writer.js';
+} from '../../scripts/gguf/tensor-encoding.js';
+import { gguf, writeGgufFile, type GgufValue } from '../../scripts/gguf/writer.js';
 import { buildSpmVocab, makeLlavaPair } from '../../scripts/test-model/llava-pair.js';
 
 let dir = '';

@@ -15,7 +15,7 @@ import {
 } from '../fixtures/image-corpus.js';
 import { main } from '../../src-main/cli/main.js';
 import type { CliIo } from '../../src-main/cli/io.js';
-import { gguf, writeGgufFile, type GgufValue } from '../../src-main/models/gguf/writer.js';
+import { gguf, writeGgufFile, type GgufValue } from '../../scripts/gguf/writer.js';
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -35,3 +35,26 @@ describe('the layering lint rule', () => {
     expect(await restrictedImportMessages(nodeModule, file)).toHaveLength(1);
   });
 });
+
+describe('the shared module rule', () => {
+  it('lets the renderer import src-main/shared/ and keeps that folder free of Node and core code', async () => {
+    const shared =
+      "import { formatBytes } from '../../src-main/shared/format.js';\nexport const f = formatBytes;\n";
+    expect(await restrictedImportMessages(shared, 'src-renderer/lib/probe.ts')).toEqual([]);
+
+    const file = 'src-main/shared/probe.ts';
+    const typeFromApi =
+      "import type { Settings } from '../api/contract.js';\nexport type S = Settings;\n";
+    const valueFromApi =
+      "import { API_METHODS } from '../api/contract.js';\nexport const m = API_METHODS;\n";
+    const fromCore =
+      "import { LlavaDeskError } from '../common/errors.js';\nexport const e = LlavaDeskError;\n";
+    const nodeModule = "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n";
+    const sibling = "import { formatBytes } from './format.js';\nexport const f = formatBytes;\n";
+    expect(await restrictedImportMessages(typeFromApi, file)).toEqual([]);
+    expect(await restrictedImportMessages(sibling, file)).toEqual([]);
+    expect(await restrictedImportMessages(valueFromApi, file)).toHaveLength(1);
+    expect(await restrictedImportMessages(fromCore, file)).toHaveLength(1);
+    expect(await restrictedImportMessages(nodeModule, file)).toHaveLength(1);
+  });
+});

@@ -26,9 +26,11 @@ import { resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
 import type { Detail } from '../../imaging/index.js';
 import { validatePair } from '../../models/pairing.js';
+import { formatDuration } from '../../shared/format.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
+import { formatBatchLine } from '../progress-text.js';
 import type { CliIo, CommandContext } from '../io.js';
 import { choice, detail, integer, temperature } from '../option-parsers.js';
 import { resolveModelPair } from '../resolve-model.js';
@@ -280,15 +282,6 @@ function lineReporter(io: CliIo): (event: BatchEvent) => void {
   };
 }
 
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
-  return m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
-}
-
 function barReporter(io: CliIo): (event: BatchEvent) => void {
   const tracker = new ProgressTracker();
   let lastDraw = 0;
@@ -300,15 +293,7 @@ function barReporter(io: CliIo): (event: BatchEvent) => void {
     const now = performance.now();
     if (event.type === 'tokens' && now - lastDraw < 100) return;
     lastDraw = now;
-    const p = tracker.snapshot();
-    const finished = p.total - p.remaining;
-    const width = 24;
-    const filled = p.total > 0 ? Math.round((finished / p.total) * width) : 0;
-    const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
-    const rate = p.perMinute > 0 ? `${p.perMinute.toFixed(1)}/min` : '-/min';
-    const eta = p.etaMs !== undefined ? `ETA ${formatDuration(p.etaMs)}` : 'ETA -';
-    const name = current.length > 30 ? `…${current.slice(-29)}` : current;
-    io.out(`\r\x1b[2K[${bar}] ${finished}/${p.total}  ${rate}  ${eta}  ${name}`);
+    io.out(`\r\x1b[2K${formatBatchLine(tracker.snapshot(), current)}`);
     if (event.type === 'finished') io.out('\n');
   };
 }

@@ -11,6 +11,7 @@ import type {
   BatchXmpName,
   EventPayload,
 } from '../../../src-main/api/contract';
+import { isBatchActive, isPauseAsked } from '../../../src-main/shared/batch-states';
 import type { ApiClient } from '../api/client';
 import { messageOf, type Toasts } from './toasts.svelte';
 
@@ -82,13 +83,12 @@ export class BatchStore {
   }
 
   get active(): boolean {
-    const { state } = this;
-    return state === 'starting' || state === 'running' || state === 'pausing' || state === 'paused';
+    return isBatchActive(this.state);
   }
 
   /** Pause was asked for: the job is finishing what it generated, or holds. */
   get pauseAsked(): boolean {
-    return this.state === 'pausing' || this.state === 'paused';
+    return isPauseAsked(this.state);
   }
 
   get finishedCount(): number {

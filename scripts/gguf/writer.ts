@@ -1,5 +1,7 @@
 // Streaming GGUF v3 writer: typed metadata of every GGUF value type, tensor infos, alignment
 // padding and tensor data produced chunk by chunk so multi-GB files never sit in memory.
+// Tooling, not product: the test-model generator (scripts/test-model/) and tests use it; the app
+// only reads GGUF files (src-main/models/gguf/).
 
 import { open, rename, rm } from 'node:fs/promises';
 

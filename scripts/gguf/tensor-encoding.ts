@@ -1,6 +1,7 @@
 // Float32 → ggml storage encodings (F32, F16, Q8_0, Q4_0), byte-compatible with ggml's
 // reference quantisers in ggml-quants.c. All arithmetic that ggml does in `float` is done here
 // through Math.fround so the bytes match a C build without FMA contraction.
+// Tooling, not product: used by the GGUF writer (test models) and scripts/vision-parity/.
 
 /** Elements per quantisation block for Q8_0 and Q4_0. */
 export const QK = 32;
