@@ -85,8 +85,8 @@ test('first run: guided download with progress, cancel and resume, then a first 
   const bar = page.getByRole('progressbar', { name: 'Downloading Tiny LLaVA test model' });
   await expect(bar).toBeVisible();
   // Bytes have arrived: the numbers show progress, speed and time left.
-  await expect(firstRun.getByText(/^[1-9][\d.]* (KB|MB) of /)).toBeVisible();
-  await expect(firstRun.getByText(/[1-9][\d.]* (KB|MB)\/s$/)).toBeVisible();
+  await expect(firstRun.getByText(/^[1-9][\d.]* (kB|MB) of /)).toBeVisible();
+  await expect(firstRun.getByText(/[1-9][\d.]* (kB|MB)\/s$/)).toBeVisible();
   await expect(firstRun.getByText(/left$/)).toBeVisible();
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
