@@ -517,10 +517,5 @@ export type WireServerMessage =
   | ({ type: 'result'; id: number | null } & ApiResponse)
   | { type: 'event'; name: string; payload: unknown };
 
-/** The WebSocket path in web mode, and the subprotocols (the token travels as the second). */
-export const WS_PATH = '/api/ws';
-export const WS_PROTOCOL = 'llava-desk.v1';
-export const WS_TOKEN_PROTOCOL_PREFIX = 'token.';
-
 /** Types re-exported for the renderer's convenience. */
 export type { AskStats, StopReason };

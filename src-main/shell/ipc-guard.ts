@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
 import type { ApiResponse } from '../api/contract.js';
-import { isAppPageUrl } from '../protocol/app-url.js';
+import { isAppPageUrl } from '../url-schemes/app-url.js';
 
 // Checks every IPC message before the core sees it (after VS Code's validatedIpcMain): the
 // sender must be the main frame of one of our own windows showing one of our own pages, and the

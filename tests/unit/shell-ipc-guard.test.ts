@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
 import { METHOD_PARAMS, type ApiResponse } from '../../src-main/api/contract.js';
-import { APP_INDEX_URL } from '../../src-main/protocol/app-url.js';
+import { APP_INDEX_URL } from '../../src-main/url-schemes/app-url.js';
 import {
   guardedCall,
   isTrustedSender,

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { API_METHODS, type ApiResponse, type EventName } from '../../src-main/api/contract.js';
-import { APP_INDEX_URL } from '../../src-main/protocol/app-url.js';
+import { APP_INDEX_URL } from '../../src-main/url-schemes/app-url.js';
 import { eventChannel, invokeChannel } from '../../src-main/shell/bridge-channels.js';
 
 type Handler = (event: unknown, params: unknown) => Promise<ApiResponse>;
