@@ -15,8 +15,10 @@
 import { z } from 'zod';
 import type { AskStats, StopReason } from './engine.js';
 import type { SerializedError } from './errors.js';
+import type { Result } from './result.js';
 
 export type { SerializedError } from './errors.js';
+export type { Err, Ok, Result } from './result.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared value types
@@ -493,9 +495,8 @@ export const API_EVENTS = Object.keys(EVENT_PAYLOADS) as EventName[];
 // Envelopes
 // ---------------------------------------------------------------------------------------------
 
-/** What every call answers, on both transports. */
-export type ApiResponse<T = unknown> =
-  { ok: true; value: T } | { ok: false; error: SerializedError };
+/** What every call answers, on both transports: the project's one Result envelope. */
+export type ApiResponse<T = unknown> = Result<T, SerializedError>;
 
 /**
  * The surface the Electron preload exposes as `window.llavaDesk` (contextBridge). Generic on

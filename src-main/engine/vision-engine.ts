@@ -7,7 +7,7 @@ import type {
   SamplingOptions,
   TokenEvent,
 } from '../api/engine.js';
-import type { SerializedError } from '../api/errors.js';
+import type { Result } from '../api/result.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
 import {
   appendToKvState,
@@ -64,7 +64,8 @@ export interface ManyCallbacks {
 }
 
 /** One request's outcome in completeMany(): a failure of one request does not fail the others. */
-export type ManyOutcome = { ok: true; result: AskResult } | { ok: false; error: SerializedError };
+/** One request's outcome in a batch: the project's Result envelope (api/result.ts). */
+export type ManyOutcome = Result<AskResult>;
 
 const DEFAULT_MAX_TOKENS = 512;
 
@@ -420,7 +421,7 @@ export class VisionEngine {
       for (const [i, r] of ready.entries()) {
         const g = generated[i];
         if (!g) continue;
-        outcomes[r.index] = { ok: true, result: manyResult(r, g, finished) };
+        outcomes[r.index] = { ok: true, value: manyResult(r, g, finished) };
       }
       return outcomes;
     } catch (error) {

@@ -138,11 +138,12 @@ function rawSource(bitmap: RawBitmap, orientation: ExifOrientation): Source {
 async function heicSource(input: ImageInput, options: ResolvedDecodeOptions): Promise<Source> {
   const result = await decodeHeic(input.bytes, options.maxPixels, options.timeoutSeconds);
   if (!result.ok) {
-    if (result.reason === 'timeout') throw imageTimeout(input.name, options.timeoutSeconds);
-    if (result.reason === 'too-large') throw imageTooLarge(input.name, result.message);
-    throw corruptImage(input.name, `HEIC could not be decoded (${result.message})`);
+    const { reason, message } = result.error;
+    if (reason === 'timeout') throw imageTimeout(input.name, options.timeoutSeconds);
+    if (reason === 'too-large') throw imageTooLarge(input.name, message);
+    throw corruptImage(input.name, `HEIC could not be decoded (${message})`);
   }
-  return rawSource(result.bitmap, readHeifHeader(input.bytes).orientation);
+  return rawSource(result.value, readHeifHeader(input.bytes).orientation);
 }
 
 function bmpSource(input: ImageInput, options: ResolvedDecodeOptions): Source {
