@@ -39,6 +39,11 @@ export const ERROR_CODES = [
   'NO_LOGITS',
   /** A native failure with no more specific code (a C++ exception, an allocation failure). */
   'NATIVE_ERROR',
+  /**
+   * Between the engine host and its process only: a request left out the pixels of an image the
+   * session's cache no longer holds; the host sends the request again with every image's pixels.
+   */
+  'ENGINE_IMAGES_NEEDED',
   // chats
   'CHAT_NOT_FOUND',
   'MESSAGE_NOT_FOUND',

@@ -4,6 +4,7 @@ import type {
   EngineLoadOptions,
   ImageEmbeddings,
   PreparedImage,
+  RequestImage,
   SamplingOptions,
   TokenEvent,
 } from '../api/engine.js';
@@ -47,8 +48,11 @@ export interface CompletionRequest {
   conversation?: PromptConversation;
   /** Verbatim prompt text; each image marker (see `EngineInfo.imageMarker`) takes the next image. */
   raw?: string;
-  /** Every image of the conversation, in the order of its markers. */
-  images: readonly PreparedImage[];
+  /**
+   * Every image of the conversation, in the order of its markers; pixels only needed for those
+   * the session's cache does not hold (see RequestImage).
+   */
+  images: readonly RequestImage[];
   sampling?: SamplingOptions;
 }
 
@@ -315,6 +319,9 @@ export class VisionEngine {
     const { rendered, slot, plan } = this.#prepareSequence(request);
 
     const skipImages = countOccurrences(rendered.slice(0, plan.keep.textLength), marker);
+    // Before any evaluation: a request without the pixels this sequence needs is refused (the
+    // sequence was only cut to the prefix it shares, which the resent request shares too).
+    requirePixels(request.images.slice(skipImages));
     const bitmaps = request.images.slice(skipImages).map((image) => this.#bitmap(image));
     const signal = callbacks.signal;
     // The context checks this flag between tokens and inside each decode step.
@@ -594,14 +601,16 @@ export class VisionEngine {
     return at < 0 ? undefined : region.slice(0, at + answer.length);
   }
 
-  #bitmap(image: PreparedImage): NativeBitmap {
-    if (image.rgb.length !== image.width * image.height * 3) {
+  #bitmap(image: RequestImage): NativeBitmap {
+    const rgb = image.rgb;
+    if (!rgb) throw pixelsNeeded([image.id]);
+    if (rgb.length !== image.width * image.height * 3) {
       throw new LlavaDeskError(
         'INVALID_ARGUMENT',
-        `Image ${image.id}: ${image.rgb.length} bytes is not ${image.width}x${image.height} RGB.`,
+        `Image ${image.id}: ${rgb.length} bytes is not ${image.width}x${image.height} RGB.`,
       );
     }
-    return this.#mtmd.createBitmap(image.width, image.height, image.rgb, image.id);
+    return this.#mtmd.createBitmap(image.width, image.height, rgb, image.id);
   }
 }
 
@@ -658,6 +667,19 @@ interface EvaluatedRequest {
   promptTokens: number;
   started: number;
   promptDone: number;
+}
+
+/** Refuses images sent without pixels where they must be evaluated (ENGINE_IMAGES_NEEDED). */
+function requirePixels(images: readonly RequestImage[]): void {
+  const missing = images.filter((image) => !image.rgb).map((image) => image.id);
+  if (missing.length > 0) throw pixelsNeeded(missing);
+}
+
+function pixelsNeeded(ids: readonly string[]): LlavaDeskError {
+  return new LlavaDeskError(
+    'ENGINE_IMAGES_NEEDED',
+    `The session's cache does not hold image(s) ${ids.join(', ')}: send their pixels.`,
+  );
 }
 
 function manyResult(r: EvaluatedRequest, g: NativeGenerateResult, finished: number): AskResult {
