@@ -349,13 +349,13 @@ export class VisionEngine {
             slot.seqId,
             evaluated.nPast,
             nativeSampling(request.sampling ?? {}),
-            callbacks.onToken ? (token, text) => callbacks.onToken?.({ token, text }) : undefined,
+            streamAnswer(callbacks.onToken),
           );
     } finally {
       signal?.removeEventListener('abort', onAbort);
       for (const bitmap of bitmaps) bitmap.dispose();
     }
-    const answer = generated.text.trimStart();
+    const answer = answerText(generated.text);
     slot.kv = appendToKvState(
       slot.kv,
       this.#cachedAnswerText(request, rendered, answer, generated, evaluated.nPast),
@@ -415,14 +415,18 @@ export class VisionEngine {
           logits: r.logits,
           options: nativeSampling(requests[r.index]?.sampling ?? {}),
         })),
-        callbacks.onToken
-          ? (events) => {
-              for (const e of events) {
-                const r = ready[e.index];
-                if (r) callbacks.onToken?.(r.index, { token: e.token, text: e.text });
-              }
+        (() => {
+          const onToken = callbacks.onToken;
+          if (!onToken) return undefined;
+          const pieces = ready.map(() => answerPieces());
+          return (events: ReadonlyArray<{ index: number; token: number; text: string }>) => {
+            for (const e of events) {
+              const r = ready[e.index];
+              const piece = pieces[e.index];
+              if (r && piece) onToken(r.index, { token: e.token, text: piece(e.text) });
             }
-          : undefined,
+          };
+        })(),
       );
       const finished = performance.now();
       for (const [i, r] of ready.entries()) {
@@ -572,7 +576,7 @@ export class VisionEngine {
       return this.#answerAsRendered(request, prompt, answer) ?? generated.text;
     }
     const partial = this.#model.detokenize(generated.tokens.slice(0, Math.max(0, decoded)));
-    return this.#answerAsRendered(request, prompt, partial.trimStart()) ?? partial;
+    return this.#answerAsRendered(request, prompt, answerText(partial)) ?? partial;
   }
 
   /**
@@ -669,6 +673,35 @@ interface EvaluatedRequest {
   promptDone: number;
 }
 
+/**
+ * The answer starts after the template's separator: the whitespace a model generates first (the
+ * space after "ASSISTANT:") is not part of it. The one place that rule lives: the final text and
+ * the streamed pieces (`answerPieces`) both follow it, so the pieces join to exactly the text and
+ * no consumer trims again.
+ */
+function answerText(generated: string): string {
+  return generated.trimStart();
+}
+
+/** Turns the generated pieces, in order, into the answer's pieces (leading whitespace dropped). */
+function answerPieces(): (piece: string) => string {
+  let started = false;
+  return (piece) => {
+    if (started) return piece;
+    const text = answerText(piece);
+    started = text !== '';
+    return text;
+  };
+}
+
+function streamAnswer(
+  onToken: ((event: TokenEvent) => void) | undefined,
+): ((token: number, text: string) => void) | undefined {
+  if (!onToken) return undefined;
+  const piece = answerPieces();
+  return (token, text) => onToken({ token, text: piece(text) });
+}
+
 /** Refuses images sent without pixels where they must be evaluated (ENGINE_IMAGES_NEEDED). */
 function requirePixels(images: readonly RequestImage[]): void {
   const missing = images.filter((image) => !image.rgb).map((image) => image.id);
@@ -685,7 +718,7 @@ function pixelsNeeded(ids: readonly string[]): LlavaDeskError {
 function manyResult(r: EvaluatedRequest, g: NativeGenerateResult, finished: number): AskResult {
   const promptMs = r.promptDone - r.started;
   return {
-    text: g.text.trimStart(),
+    text: answerText(g.text),
     tokens: g.tokens,
     stopReason: g.stopReason === 'callbackError' ? 'aborted' : g.stopReason,
     stats: {

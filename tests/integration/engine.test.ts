@@ -77,7 +77,8 @@ describe('the vision engine on the tiny pair', () => {
       { onToken: (e) => pieces.push(e.text) },
     );
     expect(pieces).toHaveLength(result.tokens.length);
-    expect(pieces.join('').trimStart()).toBe(result.text);
+    // The engine drops the answer's leading space once, for the stream and the text alike.
+    expect(pieces.join('')).toBe(result.text);
   });
 
   it('evaluates only the new tokens of a follow-up and never re-encodes the image', async () => {

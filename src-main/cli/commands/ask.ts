@@ -135,15 +135,8 @@ async function answer(
     maxTokens: options.maxTokens,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   };
-  let started = false;
-  const onToken = options.json
-    ? undefined
-    : (e: { text: string }) => {
-        // The answer's first piece usually carries the space after "ASSISTANT:".
-        const text = started ? e.text : e.text.trimStart();
-        if (text !== '') started = true;
-        ctx.io.out(text);
-      };
+  // The engine's pieces join to the answer's text (its leading space already dropped).
+  const onToken = options.json ? undefined : (e: { text: string }) => ctx.io.out(e.text);
   if (options.raw) {
     const placeholders = options.prompt.split(RAW_IMAGE_PLACEHOLDER).length - 1;
     if (placeholders !== images.length) {
