@@ -12,7 +12,7 @@ import type { Result } from '../api/result.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
 import {
   appendToKvState,
-  countOccurrences,
+  countImageMarkers,
   keyImageMarkers,
   markerEnd,
   planContinuation,
@@ -318,7 +318,7 @@ export class VisionEngine {
     const marker = this.info.imageMarker;
     const { rendered, slot, plan } = this.#prepareSequence(request);
 
-    const skipImages = countOccurrences(rendered.slice(0, plan.keep.textLength), marker);
+    const skipImages = countImageMarkers(rendered.slice(0, plan.keep.textLength), marker);
     // Before any evaluation: a request without the pixels this sequence needs is refused (the
     // sequence was only cut to the prefix it shares, which the resent request shares too).
     requirePixels(request.images.slice(skipImages));
@@ -472,7 +472,7 @@ export class VisionEngine {
       keep = { textLength: keep.textLength + head.length, nPast: ev.nPast };
       remainder = remainder.slice(firstImage);
     }
-    const skipImages = countOccurrences(rendered.slice(0, keep.textLength), marker);
+    const skipImages = countImageMarkers(rendered.slice(0, keep.textLength), marker);
     const bitmaps = request.images.slice(skipImages).map((image) => this.#bitmap(image));
     try {
       const evaluated = await this.#mtmd.evalPrompt(
@@ -517,7 +517,7 @@ export class VisionEngine {
   } {
     const marker = this.info.imageMarker;
     const plainPrompt = this.#render(request);
-    const markers = countOccurrences(plainPrompt, marker);
+    const markers = countImageMarkers(plainPrompt, marker);
     if (markers !== request.images.length) {
       throw new LlavaDeskError(
         'INVALID_ARGUMENT',

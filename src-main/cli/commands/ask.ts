@@ -5,6 +5,7 @@ import { resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
 import { ChatSession } from '../../engine/chat-session.js';
 import { EngineClient } from '../../engine/engine-client.js';
+import { countImageMarkers } from '../../engine/kv-plan.js';
 import type { Detail } from '../../imaging/index.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT } from '../exit-codes.js';
@@ -138,7 +139,7 @@ async function answer(
   // The engine's pieces join to the answer's text (its leading space already dropped).
   const onToken = options.json ? undefined : (e: { text: string }) => ctx.io.out(e.text);
   if (options.raw) {
-    const placeholders = options.prompt.split(RAW_IMAGE_PLACEHOLDER).length - 1;
+    const placeholders = countImageMarkers(options.prompt, RAW_IMAGE_PLACEHOLDER);
     if (placeholders !== images.length) {
       throw new LlavaDeskError(
         'USAGE',
