@@ -108,7 +108,9 @@ export class VisionEngine {
 
   static async load(options: EngineLoadOptions): Promise<VisionEngine> {
     // Typed errors for missing, truncated, mismatched or outdated files before llama.cpp sees them
-    // (checked while node-llama-cpp loads its backends).
+    // (checked while node-llama-cpp loads its backends). The addon checks the files' integrity
+    // again when it opens them (native/src/common.h ValidateGguf): not a repeat by choice but its
+    // own precondition at the moment of loading; the codes a user acts on come from here.
     const [, bridge] = await Promise.all([
       validatePair(options.modelPath, options.mmprojPath),
       loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' }),
