@@ -5,6 +5,7 @@ import { resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
 import { ChatSession } from '../../engine/chat-session.js';
 import { EngineClient } from '../../engine/engine-client.js';
+import { countImageMarkers } from '../../engine/kv-plan.js';
 import type { Detail } from '../../imaging/index.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT } from '../exit-codes.js';
@@ -135,17 +136,10 @@ async function answer(
     maxTokens: options.maxTokens,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   };
-  let started = false;
-  const onToken = options.json
-    ? undefined
-    : (e: { text: string }) => {
-        // The answer's first piece usually carries the space after "ASSISTANT:".
-        const text = started ? e.text : e.text.trimStart();
-        if (text !== '') started = true;
-        ctx.io.out(text);
-      };
+  // The engine's pieces join to the answer's text (its leading space already dropped).
+  const onToken = options.json ? undefined : (e: { text: string }) => ctx.io.out(e.text);
   if (options.raw) {
-    const placeholders = options.prompt.split(RAW_IMAGE_PLACEHOLDER).length - 1;
+    const placeholders = countImageMarkers(options.prompt, RAW_IMAGE_PLACEHOLDER);
     if (placeholders !== images.length) {
       throw new LlavaDeskError(
         'USAGE',
