@@ -129,6 +129,15 @@ export class AppCore {
     return this.events.subscribe(listener);
   }
 
+  /** The engine the chats use, shared with the local HTTP API (src-main/app/api-backend.ts). */
+  get engine(): EngineHost {
+    return this.#engine;
+  }
+
+  get version(): string {
+    return VERSION;
+  }
+
   /** Stops answers (keeping their partial text), pauses downloads, ends the engine process. */
   async close(): Promise<void> {
     await this.#chats.close();

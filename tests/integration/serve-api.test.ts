@@ -1,0 +1,456 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ollama } from 'ollama';
+import OpenAI from 'openai';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
+import { installPair } from '../support/data-folder.js';
+import { startServe, type ServeProcess } from '../support/serve-process.js';
+
+// The local API as the tools that speak it meet it: a real `llava-desk serve` (from source) on
+// the tiny generated LLaVA pair, driven by the official `openai` and `ollama` npm clients. The
+// weights are random, so answers are checked for shape and usage, never for meaning.
+
+let dir: string;
+let pair: LlavaPairResult;
+let serve: ServeProcess;
+let openai: OpenAI;
+let ollama: Ollama;
+const MODEL = 'tiny';
+
+/** A PNG of one flat colour with a stripe: each seed gives different pixels. */
+async function png(seed: number, width = 64, height = 48): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < width * height; i += 1) {
+    const x = i % width;
+    raw[i * 3] = (seed * 37 + x) % 256;
+    raw[i * 3 + 1] = (seed * 91) % 256;
+    raw[i * 3 + 2] = x < width / 2 ? (seed * 53) % 256 : 255 - ((seed * 53) % 256);
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+/** What llava-desk adds to OpenAI's answer (not in the client's types). */
+interface Extras {
+  llava_desk: {
+    images: number;
+    image_tokens: number;
+    cached_images: number;
+    time_to_first_token_ms: number;
+    image_encode_ms: number;
+  };
+}
+
+const dataUrl = (bytes: Buffer): string => `data:image/png;base64,${bytes.toString('base64')}`;
+
+/** A raw HTTP request with the headers a test chooses (Host, Origin) that fetch would not allow. */
+function rawRequest(
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: serve.port, path, method, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'llava-desk-serve-api-'));
+  pair = await makeLlavaPair({ outDir: join(dir, 'pair'), seed: 5 });
+  const dataDir = join(dir, 'data');
+  await installPair(dataDir, pair, { threads: 1, contextSize: 4096, maxTokens: 8 });
+  serve = await startServe(dataDir);
+  const origin = `http://127.0.0.1:${serve.port}`;
+  openai = new OpenAI({ baseURL: `${origin}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
+  ollama = new Ollama({ host: origin });
+});
+
+afterAll(async () => {
+  if (serve) expect(serve.problems()).toEqual([]);
+  await serve?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the OpenAI dialect with the official client', () => {
+  it('lists the model the app uses', async () => {
+    const models = await openai.models.list();
+    expect(models.data.map((m) => m.id)).toEqual([MODEL]);
+  });
+
+  it('answers a plain completion with usage', async () => {
+    const answer = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Say something.' }],
+      max_tokens: 5,
+      temperature: 0,
+    });
+    expect(answer.object).toBe('chat.completion');
+    expect(answer.choices).toHaveLength(1);
+    expect(typeof answer.choices[0]?.message.content).toBe('string');
+    expect(['stop', 'length']).toContain(answer.choices[0]?.finish_reason);
+    const usage = answer.usage;
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBeLessThanOrEqual(5);
+    expect(usage?.total_tokens).toBe((usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0));
+  });
+
+  it('streams SSE chunks ending in usage when asked', async () => {
+    const stream = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Count.' }],
+      max_completion_tokens: 6,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks += 1;
+      expect(chunk.object).toBe('chat.completion.chunk');
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish ??= chunk.choices[0]?.finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(chunks).toBeGreaterThan(2);
+    expect(['stop', 'length']).toContain(finish);
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBeLessThanOrEqual(6);
+    // The same question answered whole with the same seed gives the same text.
+    const whole = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Count.' }],
+      max_completion_tokens: 6,
+      temperature: 0,
+    });
+    expect(text).toBe(whole.choices[0]?.message.content);
+  });
+
+  it('counts image tokens in the prompt and sees images of earlier turns', async () => {
+    const question = 'What is in the picture?';
+    const plain = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: question }],
+      max_tokens: 2,
+    });
+    const one = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: dataUrl(await png(1)) } },
+            { type: 'text', text: question },
+          ],
+        },
+      ],
+      max_tokens: 2,
+    });
+    const plainPrompt = plain.usage?.prompt_tokens ?? 0;
+    const onePrompt = one.usage?.prompt_tokens ?? 0;
+    const imageTokens = (one as unknown as Extras).llava_desk.image_tokens;
+    console.log(
+      `prompt tokens: ${plainPrompt} without the image, ${onePrompt} with (image ${imageTokens})`,
+    );
+    expect(imageTokens).toBeGreaterThan(0);
+    // The image's tokens, give or take the few its place in the template costs.
+    expect(onePrompt).toBeGreaterThanOrEqual(plainPrompt + imageTokens);
+    expect(onePrompt).toBeLessThanOrEqual(plainPrompt + imageTokens + 8);
+    const perImage = onePrompt - plainPrompt;
+
+    // Two images in an earlier turn, one in the last, `detail: low` as standard: all counted.
+    const multi = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: dataUrl(await png(2)), detail: 'low' } },
+            { type: 'image_url', image_url: { url: dataUrl(await png(3)) } },
+            { type: 'text', text: 'Compare these.' },
+          ],
+        },
+        { role: 'assistant', content: 'They differ.' },
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: dataUrl(await png(4)), detail: 'auto' } },
+            { type: 'text', text: question },
+          ],
+        },
+      ],
+      max_tokens: 2,
+    });
+    expect(multi.usage?.prompt_tokens).toBeGreaterThan(plainPrompt + 3 * perImage);
+    expect((multi as unknown as Extras).llava_desk.images).toBe(3);
+  });
+
+  it('refuses a broken image with 400 in OpenAI’s shape', async () => {
+    const attempt = openai.chat.completions.create({
+      model: MODEL,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'image_url',
+              image_url: {
+                url: `data:image/png;base64,${Buffer.from('not a png').toString('base64')}`,
+              },
+            },
+            { type: 'text', text: 'What is this?' },
+          ],
+        },
+      ],
+    });
+    await expect(attempt).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    const error = (await attempt.catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('invalid_image');
+    expect(error.type).toBe('invalid_request_error');
+  });
+
+  it('refuses image URLs it would have to fetch or read, with 400', async () => {
+    for (const url of ['http://127.0.0.1:1/x.png', 'file:///etc/passwd', '/etc/passwd']) {
+      const attempt = openai.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }],
+      });
+      await expect(attempt, url).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    }
+  });
+
+  it('answers an unknown model with 404 and a malformed body with 400', async () => {
+    const unknown = openai.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    await expect(unknown).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    const error = (await unknown.catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(error.code).toBe('model_not_found');
+
+    const raw = await rawRequest(
+      '/v1/chat/completions',
+      { Host: `127.0.0.1:${serve.port}`, 'Content-Type': 'application/json' },
+      'POST',
+      '{"model": "tiny", "messages": [{"role": "tool"',
+    );
+    expect(raw.status).toBe(400);
+    expect(JSON.parse(raw.body)).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
+  it('cuts the answer at a stop string', async () => {
+    const whole = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Go on.' }],
+      max_tokens: 8,
+      temperature: 0,
+    });
+    const text = whole.choices[0]?.message.content ?? '';
+    const stop = text.trim().slice(2, 4);
+    if (stop.trim() === '') return;
+    const cut = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Go on.' }],
+      max_tokens: 8,
+      temperature: 0,
+      stop: [stop],
+    });
+    expect(cut.choices[0]?.message.content).toBe(text.slice(0, text.indexOf(stop)));
+    expect(cut.choices[0]?.finish_reason).toBe('stop');
+  });
+});
+
+describe('the Ollama dialect with the official client', () => {
+  it('lists the model and its version', async () => {
+    const tags = await ollama.list();
+    expect(tags.models.map((m) => m.name)).toEqual([MODEL]);
+    expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+/);
+    const shown = await ollama.show({ model: MODEL });
+    expect(shown.capabilities).toContain('vision');
+  });
+
+  it('chats about images, whole and streamed', async () => {
+    const image = await png(9);
+    const whole = await ollama.chat({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Describe.', images: [image.toString('base64')] }],
+      options: { temperature: 0, num_predict: 5, seed: 3 },
+      keep_alive: '5m',
+      stream: false,
+    });
+    expect(whole.done).toBe(true);
+    expect(typeof whole.message.content).toBe('string');
+    expect(whole.eval_count).toBeGreaterThan(0);
+    expect(whole.eval_count).toBeLessThanOrEqual(5);
+    const textOnly = await ollama.chat({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Describe.' }],
+      options: { num_predict: 1 },
+    });
+    expect(whole.prompt_eval_count).toBeGreaterThan(textOnly.prompt_eval_count);
+
+    const parts: string[] = [];
+    let last: { done: boolean; eval_count: number } | undefined;
+    for await (const part of await ollama.chat({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Describe.', images: [new Uint8Array(image)] }],
+      options: { temperature: 0, num_predict: 5, seed: 3 },
+      stream: true,
+    })) {
+      parts.push(part.message.content);
+      last = part;
+    }
+    expect(last?.done).toBe(true);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.join('')).toBe(whole.message.content);
+  });
+
+  it('generates with an image and refuses an unknown model with 404', async () => {
+    const answer = await ollama.generate({
+      model: `${MODEL}:latest`,
+      prompt: 'What is this?',
+      images: [(await png(10)).toString('base64')],
+      options: { num_predict: 3 },
+      stream: false,
+    });
+    expect(answer.done).toBe(true);
+    expect(answer.prompt_eval_count).toBeGreaterThan(20);
+    await expect(ollama.chat({ model: 'llava:7b', messages: [] })).rejects.toMatchObject({
+      status_code: 404,
+    });
+  });
+});
+
+describe('the API’s security', () => {
+  it('refuses a browser page’s Origin with 403 and no CORS headers, a foreign Host with 421', async () => {
+    const host = `127.0.0.1:${serve.port}`;
+    const page = await rawRequest('/v1/models', { Host: host, Origin: 'https://evil.example' });
+    expect(page.status).toBe(403);
+    expect(page.headers['access-control-allow-origin']).toBeUndefined();
+    expect(JSON.parse(page.body)).toMatchObject({ error: { code: 'origin_not_allowed' } });
+    const preflight = await rawRequest(
+      '/api/chat',
+      { Host: host, Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+      'OPTIONS',
+    );
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+
+    const rebound = await rawRequest('/v1/models', { Host: `attacker.example:${serve.port}` });
+    expect(rebound.status).toBe(421);
+    const plain = await rawRequest('/v1/models', { Host: host });
+    expect(plain.status).toBe(200);
+  });
+
+  it('refuses a body over the limit with 413 and keeps serving', async () => {
+    const raw = await rawRequest(
+      '/v1/chat/completions',
+      {
+        Host: `127.0.0.1:${serve.port}`,
+        'Content-Type': 'application/json',
+        'Content-Length': String(65 * 1024 * 1024),
+      },
+      'POST',
+    );
+    expect(raw.status).toBe(413);
+    expect((await openai.models.list()).data).toHaveLength(1);
+  });
+});
+
+describe('the API under load', () => {
+  it('answers 8 simultaneous requests with 8 different images, each with its own usage', async () => {
+    const images = await Promise.all(Array.from({ length: 8 }, (_, i) => png(20 + i, 40 + i * 4)));
+    const question = (i: number): string => `Image number ${i}: what is it?`;
+    const answers = await Promise.all(
+      images.map((image, i) =>
+        openai.chat.completions.create({
+          model: MODEL,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image_url', image_url: { url: dataUrl(image) } },
+                { type: 'text', text: question(i) },
+              ],
+            },
+          ],
+          max_tokens: 4,
+          temperature: 0,
+        }),
+      ),
+    );
+    // Each answer agrees with the same request asked alone (none mixed up with another image).
+    for (const answer of answers) {
+      expect(['stop', 'length']).toContain(answer.choices[0]?.finish_reason);
+      const extras = (answer as unknown as Extras).llava_desk;
+      expect(extras.images).toBe(1);
+      expect(answer.usage?.prompt_tokens).toBeGreaterThan(extras.image_tokens);
+      expect(answer.usage?.completion_tokens).toBeGreaterThan(0);
+    }
+    for (const i of [0, 7]) {
+      const alone = await openai.chat.completions.create({
+        model: MODEL,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: dataUrl(images[i] as Buffer) } },
+              { type: 'text', text: question(i) },
+            ],
+          },
+        ],
+        max_tokens: 4,
+        temperature: 0,
+      });
+      expect(alone.choices[0]?.message.content).toBe(answers[i]?.choices[0]?.message.content);
+      expect(alone.usage?.prompt_tokens).toBe(answers[i]?.usage?.prompt_tokens);
+    }
+  });
+
+  it('reports a repeated image as coming from the embedding cache (time to first token logged)', async () => {
+    const image = dataUrl(await png(77, 72, 60));
+    const ask = (system: string) =>
+      openai.chat.completions.create({
+        model: MODEL,
+        messages: [
+          // A different system prompt each time: the image is not in the KV cache's prefix.
+          { role: 'system', content: system },
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: image } },
+              { type: 'text', text: 'What?' },
+            ],
+          },
+        ],
+        max_tokens: 2,
+      });
+    const first = await ask('You are a first assistant.');
+    const second = await ask('You are a second, different assistant.');
+    const a = (first as unknown as Extras).llava_desk;
+    const b = (second as unknown as Extras).llava_desk;
+    console.log(
+      `time to first token: new image ${a.time_to_first_token_ms} ms (encode ${a.image_encode_ms} ms), ` +
+        `repeated image ${b.time_to_first_token_ms} ms (encode ${b.image_encode_ms} ms)`,
+    );
+    expect(a.cached_images).toBe(0);
+    expect(b.cached_images).toBe(1);
+  });
+});
