@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
 import { installPair } from '../support/data-folder.js';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
+import { childPids, startServe, type ServeProcess } from '../support/serve-process.js';
 
 // The local API as the tools that speak it meet it: a real `llava-desk serve` (from source) on
 // the tiny generated LLaVA pair, driven by the official `openai` and `ollama` npm clients. The
@@ -54,9 +54,10 @@ function rawRequest(
   headers: Record<string, string>,
   method = 'GET',
   body?: string,
+  to: { host: string; port: number } = { host: '127.0.0.1', port: serve.port },
 ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: serve.port, path, method, headers }, (res) => {
+    const req = request({ host: to.host, port: to.port, path, method, headers }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
       res.on('end', () =>
@@ -452,5 +453,162 @@ describe('the API under load', () => {
     );
     expect(a.cached_images).toBe(0);
     expect(b.cached_images).toBe(1);
+  });
+});
+
+describe('the API when a client goes away', () => {
+  it('stops generating for it: the next request does not wait for the abandoned answer', async () => {
+    const story = { role: 'user' as const, content: 'Tell me a very long story.' };
+    const full = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [story],
+      max_tokens: 3000,
+      temperature: 0,
+    });
+    const fullMs = (full as unknown as { llava_desk: { total_ms: number } }).llava_desk.total_ms;
+    // Random weights may end early; only a long answer makes the comparison meaningful.
+    if ((full.usage?.completion_tokens ?? 0) < 1000) return;
+
+    const leaving = new AbortController();
+    const stream = await openai.chat.completions.create(
+      { model: MODEL, messages: [story], max_tokens: 3000, temperature: 0, stream: true },
+      { signal: leaving.signal },
+    );
+    for await (const _chunk of stream) {
+      leaving.abort();
+    }
+    const started = Date.now();
+    const next = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 1,
+    });
+    const waitedMs = Date.now() - started;
+    console.log(
+      `abandoned answer: full one took ${Math.round(fullMs)} ms, next request ${waitedMs} ms`,
+    );
+    expect(next.usage?.completion_tokens).toBe(1);
+    expect(waitedMs).toBeLessThan(fullMs / 2);
+  });
+});
+
+describe('the API when the engine dies', () => {
+  it('ends a stream with an error, answers a waiting request 503, then answers again', async () => {
+    const long = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Tell me a very long story.' }],
+      max_tokens: 4000,
+      stream: true,
+    });
+    const reader = long[Symbol.asyncIterator]();
+    await reader.next();
+    // Waits behind the long answer in the engine's queue.
+    const waiting = openai.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 })
+      .catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    const [engine] = childPids(serve.pid);
+    expect(engine).toBeDefined();
+    process.kill(engine as number, 'SIGKILL');
+
+    const streamEnd = await (async () => {
+      try {
+        for (let r = await reader.next(); !r.done; r = await reader.next());
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(streamEnd).toBeInstanceOf(OpenAI.APIError);
+    const refused = (await waiting) as InstanceType<typeof OpenAI.APIError>;
+    expect(refused).toBeInstanceOf(OpenAI.APIError);
+    expect(refused.status).toBe(503);
+    expect(refused.code).toBe('engine_crashed');
+
+    const again = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Hi again' }],
+      max_tokens: 2,
+    });
+    expect(again.usage?.completion_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('llava-desk serve --allow-remote with the API', () => {
+  let remote: ServeProcess | undefined;
+  afterAll(async () => {
+    if (remote) expect(remote.problems()).toEqual([]);
+    await remote?.stop();
+  });
+
+  it('prints a key, needs it from other machines, and allows only the listed web origin', async () => {
+    const dataDir = join(dir, 'remote');
+    await installPair(dataDir, pair, { threads: 1, contextSize: 2048, maxTokens: 4 });
+    const allowed = 'http://localhost:5173';
+    remote = await startServe(dataDir, [
+      '--host',
+      '0.0.0.0',
+      '--allow-remote',
+      '--api-cors-origin',
+      allowed,
+    ]);
+    const key = /API key .*: (\S+)/.exec(remote.stdout())?.[1];
+    expect(key).toMatch(/^lld-/);
+    const port = remote.port;
+
+    // On this machine (loopback) no key is needed, as with Ollama and LM Studio.
+    const local = await rawRequest('/api/tags', { Host: `127.0.0.1:${port}` }, 'GET', undefined, {
+      host: '127.0.0.1',
+      port,
+    });
+    expect(local.status).toBe(200);
+
+    const cors = await rawRequest(
+      '/v1/models',
+      { Host: `127.0.0.1:${port}`, Origin: allowed },
+      'GET',
+      undefined,
+      { host: '127.0.0.1', port },
+    );
+    expect(cors.status).toBe(200);
+    expect(cors.headers['access-control-allow-origin']).toBe(allowed);
+    const other = await rawRequest(
+      '/v1/models',
+      { Host: `127.0.0.1:${port}`, Origin: 'http://localhost:5174' },
+      'GET',
+      undefined,
+      { host: '127.0.0.1', port },
+    );
+    expect(other.status).toBe(403);
+
+    // From an address of this machine's network interface: the key is required.
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((entry) => entry?.family === 'IPv4' && !entry.internal);
+    if (!lan) return;
+    const to = { host: lan.address, port };
+    const host = `${lan.address}:${port}`;
+    const without = await rawRequest('/v1/models', { Host: host }, 'GET', undefined, to);
+    expect(without.status).toBe(401);
+    expect(JSON.parse(without.body)).toMatchObject({ error: { code: 'invalid_api_key' } });
+    const wrong = await rawRequest(
+      '/v1/models',
+      { Host: host, Authorization: 'Bearer lld-wrong' },
+      'GET',
+      undefined,
+      to,
+    );
+    expect(wrong.status).toBe(401);
+    const client = new OpenAI({
+      baseURL: `http://${host}/v1`,
+      apiKey: key as string,
+      maxRetries: 0,
+    });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual([MODEL]);
+    const answer = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    expect(answer.usage?.completion_tokens).toBeGreaterThan(0);
   });
 });
