@@ -360,6 +360,51 @@ describe('the API’s security', () => {
     expect(plain.status).toBe(200);
   });
 
+  it('answers hostile bodies on every route with a 4xx in the dialect’s shape', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const bodies = [
+      '',
+      'null',
+      '[]',
+      '"x"',
+      '{',
+      deep,
+      '{"model":"tiny"}',
+      '{"model":"tiny","messages":null}',
+      '{"model":"tiny","messages":[{"role":"user","content":{"a":1}}]}',
+      '{"model":"tiny","messages":[{"role":"user","content":[{"type":"image_url"}]}]}',
+      '{"model":"tiny","messages":[{"role":"user","content":"x","images":[42]}]}',
+      '{"model":"tiny","messages":[{"role":"assistant","content":"only me"}]}',
+      `{"model":"tiny","messages":[{"role":"user","content":"x"}],"max_tokens":1e308}`,
+      '{"model":"tiny","prompt":"x","images":["%%%"]}',
+      '{"__proto__":{"model":"tiny"},"messages":[]}',
+      `{"model":"tiny","messages":[{"role":"user","content":"x","images":[${'"AAAA",'.repeat(20)}"AAAA"]}]}`,
+    ];
+    const routes = ['/v1/chat/completions', '/api/chat', '/api/generate', '/api/show'];
+    for (const route of routes) {
+      for (const body of bodies) {
+        const what = `${route} ${body.slice(0, 60)}`;
+        const answer = await rawRequest(
+          route,
+          { Host: `127.0.0.1:${serve.port}`, 'Content-Type': 'application/json' },
+          'POST',
+          body,
+        );
+        // Each is refused, or (a few are valid somewhere: /api/show needs only a model) answered.
+        expect(answer.status, what).toBeLessThan(500);
+        if (answer.status >= 400) {
+          const parsed = JSON.parse(answer.body) as { error?: unknown };
+          if (route.startsWith('/v1')) {
+            expect(parsed.error, what).toMatchObject({ message: expect.any(String) });
+          } else {
+            expect(typeof parsed.error, what).toBe('string');
+          }
+        }
+      }
+    }
+    expect((await openai.models.list()).data).toHaveLength(1);
+  });
+
   it('refuses a body over the limit with 413 and keeps serving', async () => {
     const raw = await rawRequest(
       '/v1/chat/completions',
