@@ -129,7 +129,7 @@ export class AppCore {
     return this.events.subscribe(listener);
   }
 
-  /** The engine the chats use, shared with the local HTTP API (src-main/app/api-backend.ts). */
+  /** The engine the chats use, shared with the local HTTP API (src-main/server/app-api-backend.ts). */
   get engine(): EngineHost {
     return this.#engine;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
-import { apiBackendOf } from '../../app/api-backend.js';
+import { apiBackendOf } from '../../server/app-api-backend.js';
 import { AppCore } from '../../app/app-core.js';
 import { createDispatcher } from '../../app/dispatch.js';
 import { ensureDataLayout, resolveDataDir } from '../../common/data-dir.js';

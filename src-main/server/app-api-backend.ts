@@ -1,7 +1,7 @@
-import type { ApiBackend, ApiModel } from '../server/api-backend.js';
+import type { ApiBackend, ApiModel } from './api-backend.js';
 import { LLAVA_15_ENCODER, readEncoderSpec, type EncoderSpec } from '../imaging/index.js';
 import type { InstalledModel } from '../models/registry/registry.js';
-import type { AppCore } from './app-core.js';
+import type { AppCore } from '../app/app-core.js';
 
 /**
  * The local HTTP API's view of the app core: the model the chats use, loaded once in the app's
