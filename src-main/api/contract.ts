@@ -95,6 +95,10 @@ export interface Settings {
   systemPrompt: string;
   /** The model chats use; undefined until one is chosen (or the only installed one is used). */
   modelId?: string;
+  /** Desktop: serve the OpenAI- and Ollama-compatible API on 127.0.0.1 (docs/API.md). */
+  localApi: boolean;
+  /** Desktop: the port of that API. */
+  localApiPort: number;
 }
 
 const autoOrInt = (min: number, max: number) =>
@@ -109,6 +113,8 @@ export const settingsPatchSchema = z
     maxTokens: z.number().int().min(1).max(32_768),
     systemPrompt: z.string().max(20_000),
     modelId: modelId,
+    localApi: z.boolean(),
+    localApiPort: z.number().int().min(1024).max(65_535),
   })
   .partial()
   .strict();

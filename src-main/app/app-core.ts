@@ -5,6 +5,7 @@ import type {
   MethodName,
   MethodResult,
   ParsedParams,
+  Settings,
 } from '../api/contract.js';
 import { ChatStore } from '../chats/chat-store.js';
 import { ensureDataLayout } from '../common/data-dir.js';
@@ -35,6 +36,11 @@ export interface AppCoreOptions {
   storeFs?: StoreFs;
   /** The system's folder chooser: the folder picked, undefined when cancelled (desktop only). */
   pickFolder?: (title: string) => Promise<string | undefined>;
+  /**
+   * Applies settings the core does not own (the desktop's local API server) before they are
+   * saved; a rejection refuses the update (e.g. the port is taken) and nothing is saved.
+   */
+  applySettings?: (next: Settings) => Promise<void>;
 }
 
 type Handlers = { [M in MethodName]: (params: ParsedParams<M>) => Promise<MethodResult<M>> };
@@ -160,6 +166,7 @@ export class AppCore {
       }),
       'settings.get': async () => this.#settings.current,
       'settings.update': async (patch) => {
+        await this.#options.applySettings?.({ ...this.#settings.current, ...patch });
         const next = await this.#settings.update(patch);
         if ('modelId' in patch) this.#images.forgetEncoder();
         await this.#engine.refresh();
