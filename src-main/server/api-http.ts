@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reportBug } from '../common/report-bug.js';
 import type { ApiBackend } from './api-backend.js';
 import { ApiError, ollamaErrorBody, openAiErrorBody, toApiError } from './api-errors.js';
+import type { ImageFetchLimits } from './api-image-fetch.js';
 import { ApiImages } from './api-images.js';
 import { sendJson, type RouteHandler, type RouteTable } from './api-route.js';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './completion-request.js';
@@ -23,6 +24,8 @@ export interface ApiHttpOptions {
    */
   apiKey?: string;
   limits?: Partial<ApiLimits>;
+  /** Fetch `http(s)` image URLs within these limits; absent: such URLs are refused (400). */
+  imageFetch?: ImageFetchLimits;
 }
 
 export interface ApiHttp {
@@ -50,7 +53,12 @@ const dialectOf = (path: string): Dialect | undefined =>
  */
 export function createApiHttp(options: ApiHttpOptions): ApiHttp {
   const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.limits };
-  const deps = { backend: options.backend, images: new ApiImages(), limits };
+  const deps = {
+    backend: options.backend,
+    images: new ApiImages(),
+    limits,
+    imageFetch: options.imageFetch,
+  };
   const origins = new Set((options.corsOrigins ?? []).map(normaliseOrigin));
   const key = options.apiKey !== undefined ? Buffer.from(options.apiKey) : undefined;
   let pending = 0;
@@ -153,13 +161,13 @@ export function createApiHttp(options: ApiHttpOptions): ApiHttp {
       const dialect = dialectOf((req.url ?? '/').split('?')[0] ?? '/') ?? 'openai';
       serve(req, res, dialect).catch((error: unknown) => {
         const apiError = toApiError(error);
-        if (apiError.status >= 500 && apiError.status !== 503) {
-          reportBug(`API ${req.method ?? ''} ${req.url ?? ''}`, error);
-        }
-        // A request whose client left needs no answer; its connection is gone.
+        // A request whose client left needs no answer (its connection is gone) and is no bug.
         if (apiError.code === 'aborted' || res.destroyed) {
           if (!res.writableEnded) res.end();
           return;
+        }
+        if (apiError.status >= 500 && apiError.status !== 503) {
+          reportBug(`API ${req.method ?? ''} ${req.url ?? ''}`, error);
         }
         if (apiError.status === 413) res.setHeader('Connection', 'close');
         fail(res, dialect, apiError);

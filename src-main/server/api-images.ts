@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PreparedImage as EngineImage } from '../api/engine.js';
 import { prepareForEncoder, type Detail, type EncoderSpec } from '../imaging/index.js';
 import { badRequest } from './api-errors.js';
+import { fetchImage, type ImageFetchLimits } from './api-image-fetch.js';
 
 /** An image of a request, decoded from its data URL or base64 text (never read from a path). */
 export interface ApiImageInput {
@@ -32,17 +33,29 @@ export function base64Bytes(text: string, label: string): Uint8Array {
 }
 
 /**
- * Bytes of an image URL as the OpenAI dialect sends it. Only `data:` URLs: the server never reads
- * a local file (`file:` and paths are refused) and fetches nothing from the network unless the
- * user allowed it (not implemented: refused with a clear message either way).
+ * Bytes of an image URL as the OpenAI dialect sends it: a `data:` URL, or an `http(s)` URL when
+ * the server was started with image fetching allowed (`fetch` limits given). The server never
+ * reads a local file: `file:` URLs and paths are refused.
  */
+export async function imageUrlContent(
+  url: string,
+  label: string,
+  fetch: ImageFetchLimits | undefined,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  if (fetch && /^https?:/i.test(url.trim())) return fetchImage(url.trim(), label, fetch, signal);
+  return imageUrlBytes(url, label);
+}
+
+/** Bytes of a `data:` URL; anything else is refused (see imageUrlContent). */
 export function imageUrlBytes(url: string, label: string): Uint8Array {
   const trimmed = url.trim();
   if (/^https?:/i.test(trimmed)) {
     throw badRequest(
       'image_url_not_allowed',
       `${label}: this server does not fetch images from the network. Send the image inline as a ` +
-        'data URL (data:image/jpeg;base64,...).',
+        'data URL (data:image/jpeg;base64,...), or start `llava-desk serve` with ' +
+        '--allow-image-fetch.',
     );
   }
   const match = /^data:([^,]*),(.*)$/is.exec(trimmed);

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { ApiBackend } from './api-backend.js';
 import { badRequest } from './api-errors.js';
+import type { ImageFetchLimits } from './api-image-fetch.js';
 import type { ApiImages } from './api-images.js';
 import type { ApiLimits } from './completion-request.js';
 
@@ -9,6 +10,8 @@ export interface ApiDeps {
   backend: ApiBackend;
   images: ApiImages;
   limits: ApiLimits;
+  /** Set when `http(s)` image URLs may be fetched (`--allow-image-fetch`). */
+  imageFetch?: ImageFetchLimits | undefined;
 }
 
 /** One request to a route of the local API. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiModel } from './api-backend.js';
-import { openAiErrorBody, toApiError } from './api-errors.js';
-import { imageUrlBytes, type ApiImageInput } from './api-images.js';
+import { badRequest, openAiErrorBody, toApiError } from './api-errors.js';
+import { imageUrlContent, type ApiImageInput } from './api-images.js';
 import { parseBody, sendJson, type RouteContext, type RouteTable } from './api-route.js';
 import {
   resolveModel,
@@ -55,28 +55,45 @@ function modelObject(model: ApiModel): Record<string, unknown> {
   };
 }
 
-function messagesOf(body: ChatCompletionBody): ApiChatMessage[] {
-  return body.messages.map((message, m) => {
-    const role = message.role === 'developer' ? 'system' : message.role;
-    const content = message.content ?? '';
-    if (typeof content === 'string') return { role, text: content, images: [] };
-    const texts: string[] = [];
-    const images: ApiImageInput[] = [];
-    for (const part of content) {
-      if (part.type === 'text') {
-        texts.push(part.text);
-        continue;
+async function messagesOf(body: ChatCompletionBody, ctx: RouteContext): Promise<ApiChatMessage[]> {
+  const imageCount = body.messages.reduce(
+    (n, m) =>
+      n + (Array.isArray(m.content) ? m.content.filter((p) => p.type === 'image_url').length : 0),
+    0,
+  );
+  // Checked before anything is decoded or downloaded.
+  if (imageCount > ctx.deps.limits.maxImages) {
+    throw badRequest(
+      'too_many_images',
+      `${imageCount} images in one request; at most ${ctx.deps.limits.maxImages} are accepted.`,
+    );
+  }
+  return Promise.all(
+    body.messages.map(async (message, m): Promise<ApiChatMessage> => {
+      const role = message.role === 'developer' ? 'system' : message.role;
+      const content = message.content ?? '';
+      if (typeof content === 'string') return { role, text: content, images: [] };
+      const texts: string[] = [];
+      const images: Array<Promise<ApiImageInput>> = [];
+      for (const part of content) {
+        if (part.type === 'text') {
+          texts.push(part.text);
+          continue;
+        }
+        const spec = typeof part.image_url === 'string' ? { url: part.image_url } : part.image_url;
+        const label = `image ${images.length + 1} of message ${m + 1}`;
+        const detail = spec.detail === 'high' ? 'high' : 'standard';
+        images.push(
+          imageUrlContent(spec.url, label, ctx.deps.imageFetch, ctx.signal).then((bytes) => ({
+            bytes,
+            detail,
+            label,
+          })),
+        );
       }
-      const spec = typeof part.image_url === 'string' ? { url: part.image_url } : part.image_url;
-      const label = `image ${images.length + 1} of message ${m + 1}`;
-      images.push({
-        bytes: imageUrlBytes(spec.url, label),
-        detail: spec.detail === 'high' ? 'high' : 'standard',
-        label,
-      });
-    }
-    return { role, text: texts.join('\n'), images };
-  });
+      return { role, text: texts.join('\n'), images: await Promise.all(images) };
+    }),
+  );
 }
 
 function usageObject(usage: CompletionUsage): Record<string, unknown> {
@@ -105,7 +122,7 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   const model = await resolveModel(ctx.deps.backend, body.model);
   const stop = body.stop === undefined || body.stop === null ? [] : [body.stop].flat();
   const request = {
-    messages: messagesOf(body),
+    messages: await messagesOf(body, ctx),
     temperature: body.temperature ?? undefined,
     topP: body.top_p ?? undefined,
     seed: body.seed === undefined || body.seed === null ? undefined : Math.abs(body.seed) % 2 ** 31,

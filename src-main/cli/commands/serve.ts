@@ -8,6 +8,7 @@ import { LlavaDeskError } from '../../common/errors.js';
 import { reportBug } from '../../common/report-bug.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../../models/download/resolve-uri.js';
 import { createApiHttp } from '../../server/api-http.js';
+import { DEFAULT_IMAGE_FETCH } from '../../server/api-image-fetch.js';
 import { isLoopbackHost } from '../../server/loopback.js';
 import { startWebHost } from '../../server/web-host.js';
 import { dataDirOption } from '../data-dir-option.js';
@@ -34,6 +35,7 @@ interface ServeOptions {
   dataDir?: string;
   api: boolean;
   apiCorsOrigin: string[];
+  allowImageFetch?: boolean;
 }
 
 function parseOrigin(value: string, previous: string[]): string[] {
@@ -71,6 +73,10 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       parseOrigin,
       [] as string[],
     )
+    .option(
+      '--allow-image-fetch',
+      'let API requests name http(s) image URLs, downloaded by this server (32 MiB, 15 s)',
+    )
     .addOption(dataDirOption())
     .action(async (options: ServeOptions) => {
       const dataDir = resolveDataDir(options.dataDir);
@@ -88,6 +94,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
           ? createApiHttp({
               backend: apiBackendOf(core),
               corsOrigins: options.apiCorsOrigin,
+              ...(options.allowImageFetch === true ? { imageFetch: DEFAULT_IMAGE_FETCH } : {}),
               ...(apiKey !== undefined ? { apiKey } : {}),
             })
           : undefined;
