@@ -8,6 +8,14 @@ import OpenAI from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
+import {
+  bmp,
+  detailed,
+  heic,
+  sharpFormats,
+  storeForOrientation,
+  type RawRgb,
+} from '../fixtures/image-corpus.js';
 import { installPair } from '../support/data-folder.js';
 import { childPids, startServe, type ServeProcess } from '../support/serve-process.js';
 
@@ -201,6 +209,69 @@ describe('the OpenAI dialect with the official client', () => {
     });
     expect(multi.usage?.prompt_tokens).toBeGreaterThan(plainPrompt + 3 * perImage);
     expect((multi as unknown as Extras).llava_desk.images).toBe(3);
+  });
+
+  it('takes every image format the app reads, and applies EXIF orientation', async () => {
+    const picture = detailed(64, 40);
+    const formats: Record<string, Buffer> = {
+      ...(await sharpFormats(picture)),
+      bmp: bmp(picture),
+      heic: heic(),
+    };
+    for (const [name, bytes] of Object.entries(formats)) {
+      const answer = await openai.chat.completions.create({
+        model: MODEL,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'image_url',
+                image_url: { url: `data:image/x;base64,${bytes.toString('base64')}` },
+              },
+              { type: 'text', text: 'What?' },
+            ],
+          },
+        ],
+        max_tokens: 1,
+      });
+      expect((answer as unknown as Extras).llava_desk.images, name).toBe(1);
+    }
+
+    // A photo stored turned with EXIF orientation 6 is the upright picture: the same pixels
+    // reach the engine (its embedding cache recognises them); stored turned without EXIF it is not.
+    const lossless = (image: RawRgb, orientation?: number): Promise<Buffer> => {
+      const encoded = sharp(image.data, {
+        raw: { width: image.width, height: image.height, channels: 3 },
+      }).webp({ lossless: true });
+      return (orientation ? encoded.withMetadata({ orientation }) : encoded).toBuffer();
+    };
+    const upright = detailed(72, 48);
+    const stored = storeForOrientation(upright, 6);
+    const ask = async (bytes: Buffer, system: string) =>
+      (
+        (await openai.chat.completions.create({
+          model: MODEL,
+          messages: [
+            // Another system prompt each time: the image is never in the KV cache's prefix.
+            { role: 'system', content: system },
+            {
+              role: 'user',
+              content: [
+                {
+                  type: 'image_url',
+                  image_url: { url: `data:image/webp;base64,${bytes.toString('base64')}` },
+                },
+                { type: 'text', text: 'What?' },
+              ],
+            },
+          ],
+          max_tokens: 1,
+        })) as unknown as Extras
+      ).llava_desk;
+    expect((await ask(await lossless(upright), 'orientation one')).cached_images).toBe(0);
+    expect((await ask(await lossless(stored, 6), 'orientation two')).cached_images).toBe(1);
+    expect((await ask(await lossless(stored), 'orientation three')).cached_images).toBe(0);
   });
 
   it('refuses a broken image with 400 in OpenAI’s shape', async () => {
