@@ -16,6 +16,8 @@ export interface ApiImageInput {
 export interface ApiPreparedImage {
   bitmaps: EngineImage[];
   tokens: number;
+  /** How the app planned it: its upright size, the detail and the encoder images it became. */
+  plan: { width: number; height: number; detail: Detail; encoderImages: number };
 }
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -104,6 +106,12 @@ export class ApiImages {
       );
       return {
         tokens: image.tokens,
+        plan: {
+          width: image.width,
+          height: image.height,
+          detail: input.detail,
+          encoderImages: image.bitmaps.length,
+        },
         bitmaps: image.bitmaps.map((bitmap) => ({
           id: bitmap.pixelHash,
           width: bitmap.width,

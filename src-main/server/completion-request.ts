@@ -3,7 +3,7 @@ import type { PreparedImage as EngineImage, SamplingOptions } from '../api/engin
 import type { PromptTurn } from '../engine/prompt/conversation.js';
 import type { ApiBackend, ApiModel } from './api-backend.js';
 import { ApiError, badRequest } from './api-errors.js';
-import type { ApiImageInput, ApiImages } from './api-images.js';
+import type { ApiImageInput, ApiImages, ApiPreparedImage } from './api-images.js';
 import { StopMatcher } from './stop-matcher.js';
 
 /** Limits of the local API (per request). */
@@ -53,6 +53,8 @@ export interface CompletionUsage {
   /** Image tokens of the prompt as the images were planned. */
   imageTokens: number;
   images: number;
+  /** Each image as the app planned it (upright size, detail, encoder images), in order. */
+  imagePlans: ApiPreparedImage['plan'][];
   /** Images whose embeddings came from the engine's cache (not encoded again). */
   cachedImages: number;
   imageEncodeMs: number;
@@ -175,6 +177,7 @@ export async function runCompletion(
         cachedTokens: stats.reusedTokens,
         imageTokens,
         images: imageCount,
+        imagePlans: prepared.flat().map((p) => p.plan),
         cachedImages: stats.cachedImages,
         imageEncodeMs: stats.imageEncodeMs,
         promptMs: stats.promptMs,

@@ -110,6 +110,12 @@ function extrasObject(usage: CompletionUsage): Record<string, unknown> {
   return {
     images: usage.images,
     image_tokens: usage.imageTokens,
+    image_plans: usage.imagePlans.map((p) => ({
+      width: p.width,
+      height: p.height,
+      detail: p.detail,
+      encoder_images: p.encoderImages,
+    })),
     cached_images: usage.cachedImages,
     image_encode_ms: Math.round(usage.imageEncodeMs),
     time_to_first_token_ms: Math.round(usage.timeToFirstTokenMs),

@@ -49,6 +49,7 @@ interface Extras {
   llava_desk: {
     images: number;
     image_tokens: number;
+    image_plans: Array<{ width: number; height: number; detail: string; encoder_images: number }>;
     cached_images: number;
     time_to_first_token_ms: number;
     image_encode_ms: number;
@@ -272,6 +273,42 @@ describe('the OpenAI dialect with the official client', () => {
     expect((await ask(await lossless(upright), 'orientation one')).cached_images).toBe(0);
     expect((await ask(await lossless(stored, 6), 'orientation two')).cached_images).toBe(1);
     expect((await ask(await lossless(stored), 'orientation three')).cached_images).toBe(0);
+  });
+
+  it('plans a large image at high detail into tiles and says how', async () => {
+    const large = await png(40, 1600, 900);
+    const plans: Array<{
+      detail: string;
+      tokens: number;
+      plan: Extras['llava_desk']['image_plans'][0];
+    }> = [];
+    for (const detail of ['low', 'high'] as const) {
+      const answer = (await openai.chat.completions.create({
+        model: MODEL,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: dataUrl(large), detail } },
+              { type: 'text', text: 'Read the small print.' },
+            ],
+          },
+        ],
+        max_tokens: 1,
+      })) as unknown as Extras & { usage: { prompt_tokens: number } };
+      const plan = answer.llava_desk.image_plans[0];
+      expect(plan).toBeDefined();
+      plans.push({
+        detail,
+        tokens: answer.usage.prompt_tokens,
+        plan: plan as NonNullable<typeof plan>,
+      });
+    }
+    const [low, high] = plans;
+    expect(low?.plan).toEqual({ width: 1600, height: 900, detail: 'standard', encoder_images: 1 });
+    expect(high?.plan).toMatchObject({ width: 1600, height: 900, detail: 'high' });
+    expect(high?.plan.encoder_images).toBeGreaterThan(1);
+    expect(high?.tokens).toBeGreaterThan(low?.tokens ?? Infinity);
   });
 
   it('refuses a broken image with 400 in OpenAI’s shape', async () => {
