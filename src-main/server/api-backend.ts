@@ -32,6 +32,8 @@ export interface ApiBackend {
   /** The app's version (Ollama's /api/version). */
   readonly version: string;
   activeModel(): Promise<ApiModel | undefined>;
+  /** Whether the engine holds the active model in memory now (Ollama's /api/ps). */
+  loaded(): boolean;
   /** The user's settings for answers when a request leaves them out. */
   defaults(): Promise<{ temperature: number; maxTokens: number }>;
   /** The active model's image encoder (what images are planned and rendered for). */

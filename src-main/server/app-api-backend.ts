@@ -16,6 +16,7 @@ export function apiBackendOf(core: AppCore): ApiBackend {
       const model = await core.engine.activeModel();
       return model ? apiModel(model) : undefined;
     },
+    loaded: () => core.engine.status.state === 'ready',
     defaults: async () => {
       const settings = await core.call('settings.get', {});
       return { temperature: settings.temperature, maxTokens: settings.maxTokens };

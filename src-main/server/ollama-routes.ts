@@ -235,6 +235,28 @@ async function tags(ctx: RouteContext): Promise<void> {
   });
 }
 
+/** The models in memory: the app's, once the engine has loaded it. */
+async function running(ctx: RouteContext): Promise<void> {
+  const model = await ctx.deps.backend.activeModel();
+  sendJson(ctx.res, 200, {
+    models:
+      model && ctx.deps.backend.loaded()
+        ? [
+            {
+              name: model.id,
+              model: model.id,
+              size: model.sizeBytes,
+              digest: digestOf(model),
+              details: details(model),
+              // Loaded for as long as the app runs (keep_alive does not unload it).
+              expires_at: new Date(Date.now() + 24 * 3600 * 1000).toISOString(),
+              size_vram: 0,
+            },
+          ]
+        : [],
+  });
+}
+
 async function show(ctx: RouteContext): Promise<void> {
   const body = parseBody(showSchema, ctx.body);
   const model = await resolveModel(ctx.deps.backend, body.model ?? body.name ?? '');
@@ -257,6 +279,7 @@ async function version(ctx: RouteContext): Promise<void> {
 export const OLLAMA_ROUTES: RouteTable = {
   'GET /api/tags': tags,
   'GET /api/version': version,
+  'GET /api/ps': running,
   'POST /api/show': show,
   'POST /api/chat': chat,
   'POST /api/generate': generate,

@@ -91,6 +91,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       options.httpApi.handle(req, res);
       return;
     }
+    // Without the API (`--no-api`) its paths are not the app's pages either.
+    if (/^\/(v1|api)(\/|\?|$)/.test(req.url ?? '/')) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Not found\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Method not allowed\n');

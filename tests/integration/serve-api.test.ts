@@ -394,6 +394,8 @@ describe('the Ollama dialect with the official client', () => {
     expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+/);
     const shown = await ollama.show({ model: MODEL });
     expect(shown.capabilities).toContain('vision');
+    // The model answered the tests above: it is in memory.
+    expect((await ollama.ps()).models.map((m) => m.name)).toEqual([MODEL]);
   });
 
   it('chats about images, whole and streamed', async () => {
@@ -615,16 +617,22 @@ describe('the API under load', () => {
 
 describe('the API when a client goes away', () => {
   it('stops generating for it: the next request does not wait for the abandoned answer', async () => {
-    const story = { role: 'user' as const, content: 'Tell me a very long story.' };
-    const full = await openai.chat.completions.create({
-      model: MODEL,
-      messages: [story],
-      max_tokens: 3000,
-      temperature: 0,
-    });
-    const fullMs = (full as unknown as { llava_desk: { total_ms: number } }).llava_desk.total_ms;
-    // Random weights may end early; only a long answer makes the comparison meaningful.
-    if ((full.usage?.completion_tokens ?? 0) < 1000) return;
+    // A prompt whose greedy answer is long (random weights may end one early).
+    let story: { role: 'user'; content: string } | undefined;
+    let fullMs = 0;
+    for (const content of ['Tell me a very long story.', 'Write a long essay about the sea.']) {
+      const full = await openai.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content }],
+        max_tokens: 3000,
+        temperature: 0,
+      });
+      if ((full.usage?.completion_tokens ?? 0) < 1000) continue;
+      story = { role: 'user', content };
+      fullMs = (full as unknown as { llava_desk: { total_ms: number } }).llava_desk.total_ms;
+      break;
+    }
+    if (!story) throw new Error('no prompt has a long answer on this pair');
 
     const leaving = new AbortController();
     const stream = await openai.chat.completions.create(
@@ -651,35 +659,53 @@ describe('the API when a client goes away', () => {
 
 describe('the API when the engine dies', () => {
   it('ends a stream with an error, answers a waiting request 503, then answers again', async () => {
-    const long = await openai.chat.completions.create({
-      model: MODEL,
-      messages: [{ role: 'user', content: 'Tell me a very long story.' }],
-      max_tokens: 3000,
-      // Greedy: the same long answer as in the test above (random sampling may end it early).
-      temperature: 0,
-      stream: true,
-    });
-    const reader = long[Symbol.asyncIterator]();
-    await reader.next();
-    // Waits behind the long answer in the engine's queue.
-    const waiting = openai.chat.completions
-      .create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 })
-      .catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 200));
-    const [engine] = childPids(serve.pid);
-    expect(engine).toBeDefined();
-    process.kill(engine as number, 'SIGKILL');
-
-    const streamEnd = await (async () => {
-      try {
-        for (let r = await reader.next(); !r.done; r = await reader.next());
-        return undefined;
-      } catch (error) {
-        return error;
+    // Random weights may end an answer early: a prompt whose answer ended before the engine
+    // could be killed under it is replaced by the next.
+    const prompts = [
+      'Tell me a very long story.',
+      'Write a long essay about the sea.',
+      'Count to one thousand.',
+      'Describe every room of a large house.',
+    ];
+    let outcome: { streamError: unknown; refused: unknown } | undefined;
+    for (const prompt of prompts) {
+      const long = await openai.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: 3000,
+        temperature: 0,
+        stream: true,
+      });
+      let finished = false;
+      let streamError: unknown;
+      const consumed = (async () => {
+        try {
+          for await (const _chunk of long);
+        } catch (error) {
+          streamError = error;
+        } finally {
+          finished = true;
+        }
+      })();
+      // Waits behind the long answer in the engine's queue.
+      const waiting = openai.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 })
+        .catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 200));
+      if (finished) {
+        await waiting;
+        continue;
       }
-    })();
-    expect(streamEnd).toBeInstanceOf(OpenAI.APIError);
-    const refused = (await waiting) as InstanceType<typeof OpenAI.APIError>;
+      const engines = childPids(serve.pid);
+      expect(engines).toHaveLength(1);
+      process.kill(engines[0] as number, 'SIGKILL');
+      await consumed;
+      outcome = { streamError, refused: await waiting };
+      break;
+    }
+    expect(outcome, 'no answer was long enough to be cut').toBeDefined();
+    expect(outcome?.streamError).toBeInstanceOf(OpenAI.APIError);
+    const refused = outcome?.refused as InstanceType<typeof OpenAI.APIError>;
     expect(refused).toBeInstanceOf(OpenAI.APIError);
     expect(refused.status).toBe(503);
     expect(refused.code).toBe('engine_crashed');
@@ -690,6 +716,25 @@ describe('the API when the engine dies', () => {
       max_tokens: 2,
     });
     expect(again.usage?.completion_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('llava-desk serve --no-api', () => {
+  it('serves the app without the API', async () => {
+    const dataDir = join(dir, 'no-api');
+    await installPair(dataDir, pair, { threads: 1 });
+    const plain = await startServe(dataDir, ['--no-api']);
+    try {
+      expect(plain.stdout()).not.toMatch(/OpenAI-compatible API/);
+      const to = { host: '127.0.0.1', port: plain.port };
+      const host = { Host: `127.0.0.1:${plain.port}` };
+      expect((await rawRequest('/v1/models', host, 'GET', undefined, to)).status).toBe(404);
+      expect((await rawRequest('/api/tags', host, 'GET', undefined, to)).status).toBe(404);
+      expect((await rawRequest('/', host, 'GET', undefined, to)).status).toBe(200);
+      expect(plain.problems()).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
   });
 });
 
