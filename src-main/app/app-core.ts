@@ -166,8 +166,13 @@ export class AppCore {
       }),
       'settings.get': async () => this.#settings.current,
       'settings.update': async (patch) => {
-        await this.#options.applySettings?.({ ...this.#settings.current, ...patch });
-        const next = await this.#settings.update(patch);
+        const before = this.#settings.current;
+        await this.#options.applySettings?.({ ...before, ...patch });
+        const next = await this.#settings.update(patch).catch(async (error: unknown) => {
+          // Not saved (a full or read-only disk): what was applied goes back as it was.
+          await this.#options.applySettings?.(before).catch(() => undefined);
+          throw error;
+        });
         if ('modelId' in patch) this.#images.forgetEncoder();
         await this.#engine.refresh();
         return next;

@@ -22,7 +22,7 @@ export interface RouteContext {
   signal: AbortSignal;
   res: ServerResponse;
   deps: ApiDeps;
-  /** The path after the dialect's prefix's route (e.g. the id of GET /v1/models/{id}). */
+  /** What a `/*` route matched after its prefix (the id of GET /v1/models/{id}); else ''. */
   rest: string;
 }
 

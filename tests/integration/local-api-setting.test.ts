@@ -13,6 +13,7 @@ import { apiBackendOf } from '../../src-main/server/app-api-backend.js';
 import { LocalApiServer } from '../../src-main/server/local-api-server.js';
 import { DEFAULT_SETTINGS } from '../../src-main/shared/settings.js';
 import { installPair } from '../support/data-folder.js';
+import { FaultyFs } from '../support/faulty-fs.js';
 
 // The desktop's "Local API server" setting as the Electron main process wires it (the same
 // AppCore option and server class; only the Electron window is left out): a real core on the
@@ -22,6 +23,8 @@ let dir: string;
 let core: AppCore;
 let localApi: LocalApiServer;
 let dispatch: ReturnType<typeof createDispatcher>;
+/** The stores' disk: a test makes the settings file unwritable (a full disk). */
+const disk = new FaultyFs();
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -41,6 +44,7 @@ beforeAll(async () => {
     mode: 'electron',
     hfBaseUrl: 'http://127.0.0.1:9',
     applySettings: async (next) => localApi.apply(next),
+    storeFs: disk,
   });
   localApi = new LocalApiServer(apiBackendOf(core));
   await localApi.apply(await core.call('settings.get', {}));
@@ -119,6 +123,21 @@ describe('the Local API server setting', () => {
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
+  });
+
+  it('turns the server off again when the setting cannot be saved (full disk)', async () => {
+    const port = await freePort();
+    disk.fault = { step: 'any-write', code: 'ENOSPC', under: join(dir, 'data', 'settings') };
+    try {
+      const refused = await dispatch('settings.update', { localApi: true, localApiPort: port });
+      expect(refused.ok).toBe(false);
+      if (!refused.ok) expect(refused.error.code).toBe('DISK_FULL');
+    } finally {
+      disk.fault = undefined;
+    }
+    expect(disk.failures).toBeGreaterThan(0);
+    expect(localApi.origin).toBeUndefined();
+    await expect(fetch(`http://127.0.0.1:${port}/v1/models`)).rejects.toThrow();
   });
 
   it('refuses ports below 1024 through the contract', async () => {
