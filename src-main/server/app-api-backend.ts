@@ -2,6 +2,7 @@ import type { ApiBackend, ApiModel } from './api-backend.js';
 import { LLAVA_15_ENCODER, readEncoderSpec, type EncoderSpec } from '../imaging/index.js';
 import type { InstalledModel } from '../models/registry/registry.js';
 import type { AppCore } from '../app/app-core.js';
+import type { EngineHost, LoadedEngine } from '../app/engine-host.js';
 
 /**
  * The local HTTP API's view of the app core: the model the chats use, loaded once in the app's
@@ -31,21 +32,32 @@ export function apiBackendOf(core: AppCore): ApiBackend {
       }
       return spec;
     },
-    complete: async (request, callbacks) => {
-      const { client } = await core.engine.ensureLoaded();
-      return client.complete(
-        {
-          // Stateless requests: a session of their own each; the engine's sequence pool still
-          // starts them from the longest prompt prefix any sequence holds (KV reuse).
-          sessionId: `api-${crypto.randomUUID()}`,
-          conversation: request.conversation,
-          images: [...request.images],
-          sampling: request.sampling,
-        },
-        callbacks,
-      );
-    },
+    complete: (request, callbacks) =>
+      withEngine(core.engine, ({ client }) =>
+        client.complete(
+          {
+            // Stateless requests: a session of their own each; the engine's sequence pool still
+            // starts them from the longest prompt prefix any sequence holds (KV reuse).
+            sessionId: `api-${crypto.randomUUID()}`,
+            conversation: request.conversation,
+            images: [...request.images],
+            sampling: request.sampling,
+          },
+          callbacks,
+        ),
+      ),
   };
+}
+
+/**
+ * Runs work on the loaded engine. Where the engine host counts work (`use()`, which keeps an idle
+ * engine from being unloaded under a running answer), through that; else by loading it first.
+ */
+function withEngine<T>(engine: EngineHost, work: (loaded: LoadedEngine) => Promise<T>): Promise<T> {
+  const counted = engine as EngineHost & {
+    use?: (run: (loaded: LoadedEngine) => Promise<T>) => Promise<T>;
+  };
+  return counted.use ? counted.use(work) : engine.ensureLoaded().then(work);
 }
 
 function apiModel(model: InstalledModel): ApiModel {
