@@ -56,6 +56,7 @@ const LAYERS = [
       'app',
       'capture',
       'url-schemes',
+      'server', // the desktop's opt-in local API (server/local-api-server.ts)
     ],
     [],
   ],

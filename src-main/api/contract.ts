@@ -111,6 +111,8 @@ export const settingsPatchSchema = z
     maxTokens: z.number().int().min(1).max(32_768),
     systemPrompt: z.string().max(20_000),
     modelId: modelId,
+    localApi: z.boolean(),
+    localApiPort: z.number().int().min(1024).max(65_535),
   })
   .partial()
   .strict();

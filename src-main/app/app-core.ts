@@ -5,6 +5,7 @@ import type {
   MethodName,
   MethodResult,
   ParsedParams,
+  Settings,
 } from '../api/contract.js';
 import { ChatStore } from '../chats/chat-store.js';
 import { ensureDataLayout } from '../common/data-dir.js';
@@ -35,6 +36,11 @@ export interface AppCoreOptions {
   storeFs?: StoreFs;
   /** The system's folder chooser: the folder picked, undefined when cancelled (desktop only). */
   pickFolder?: (title: string) => Promise<string | undefined>;
+  /**
+   * Applies settings the core does not own (the desktop's local API server) before they are
+   * saved; a rejection refuses the update (e.g. the port is taken) and nothing is saved.
+   */
+  applySettings?: (next: Settings) => Promise<void>;
 }
 
 type Handlers = { [M in MethodName]: (params: ParsedParams<M>) => Promise<MethodResult<M>> };
@@ -129,6 +135,15 @@ export class AppCore {
     return this.events.subscribe(listener);
   }
 
+  /** The engine the chats use, shared with the local HTTP API (src-main/server/app-api-backend.ts). */
+  get engine(): EngineHost {
+    return this.#engine;
+  }
+
+  get version(): string {
+    return VERSION;
+  }
+
   /** Stops answers (keeping their partial text), pauses downloads, ends the engine process. */
   async close(): Promise<void> {
     await this.#chats.close();
@@ -151,7 +166,13 @@ export class AppCore {
       }),
       'settings.get': async () => this.#settings.current,
       'settings.update': async (patch) => {
-        const next = await this.#settings.update(patch);
+        const before = this.#settings.current;
+        await this.#options.applySettings?.({ ...before, ...patch });
+        const next = await this.#settings.update(patch).catch(async (error: unknown) => {
+          // Not saved (a full or read-only disk): what was applied goes back as it was.
+          await this.#options.applySettings?.(before).catch(() => undefined);
+          throw error;
+        });
         if ('modelId' in patch) this.#images.forgetEncoder();
         await this.#engine.refresh();
         return next;

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { LlavaDeskError } from '../common/errors.js';
 import { reportBug } from '../common/report-bug.js';
 import type { ApiResponse, EventName } from '../api/contract.js';
+import type { ApiHttp } from './api-http.js';
 import { allowedHostHeaders, isLoopbackHost, servedNames } from './loopback.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { createWsApi, type WsApi } from './ws-api.js';
@@ -29,6 +30,8 @@ export interface WebHostOptions {
     dispatch: (method: unknown, params: unknown) => Promise<ApiResponse>;
     subscribe: (listener: (name: EventName, payload: unknown) => void) => () => void;
   };
+  /** The local HTTP API (OpenAI /v1, Ollama /api) on the same origin; absent: not served. */
+  httpApi?: ApiHttp;
 }
 
 export interface WebHost {
@@ -82,6 +85,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (!allowedHosts.has(hostHeader)) {
       res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Host not allowed\n');
+      return;
+    }
+    if (options.httpApi?.handles(req.url ?? '/')) {
+      options.httpApi.handle(req, res);
+      return;
+    }
+    // Without the API (`--no-api`) its paths are not the app's pages either.
+    if (/^\/(v1|api)(\/|\?|$)/.test(req.url ?? '/')) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Not found\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

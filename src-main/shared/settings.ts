@@ -8,4 +8,11 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   temperature: 0.2,
   maxTokens: 512,
   systemPrompt: '',
+  localApi: false,
+  localApiPort: 11435,
 });
+
+/** Where the desktop app's local API listens when the "Local API server" setting is on. */
+export function localApiOrigin(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}

@@ -16,6 +16,8 @@ import { DEFAULT_CAPTURE_SHORTCUT } from '../capture/shortcut.js';
 import { resolveDataDir, dataLayout } from '../common/data-dir.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../models/download/resolve-uri.js';
 import { APP_INDEX_URL } from '../url-schemes/app-url.js';
+import { apiBackendOf } from '../server/app-api-backend.js';
+import { LocalApiServer } from '../server/local-api-server.js';
 import { bridgeArguments } from './bridge-channels.js';
 import { CaptureFlow } from './capture/flow.js';
 import { registerCaptureHotkey, unregisterCaptureHotkey } from './capture/hotkey.js';
@@ -47,6 +49,8 @@ const windows = new WindowRegistry();
 let mainWindow: BrowserWindow | undefined;
 let core: AppCore | undefined;
 let flow: CaptureFlow | undefined;
+/** The opt-in "Local API server" (OpenAI and Ollama dialects on 127.0.0.1). */
+let localApi: LocalApiServer | undefined;
 let openMainWindow: (() => void) | undefined;
 
 function showMainWindow(): void {
@@ -97,8 +101,14 @@ async function start(): Promise<void> {
     ...(token !== undefined && token !== '' ? { hfToken: token } : {}),
     engineLauncher: () => utilityLauncher(),
     pickFolder,
+    applySettings: async (next) => localApi?.apply(next),
   });
   core = opened;
+  localApi = new LocalApiServer(apiBackendOf(opened));
+  // A port taken at start is said once; the app runs without the API until the setting changes.
+  await localApi.apply(await opened.call('settings.get', {})).catch((error: unknown) => {
+    notify(error instanceof Error ? error.message : String(error), 'info');
+  });
   await desktop.open();
   const dispatch = createDispatcher(opened);
   registerApi(
@@ -199,7 +209,7 @@ if (!app.requestSingleInstanceLock()) {
     // Let the core stop answers (keeping partial text) and end the engine before exiting.
     event.preventDefault();
     unregisterCaptureHotkey();
-    void core.close().finally(() => {
+    void Promise.all([core.close(), localApi?.close()]).finally(() => {
       closed = true;
       app.quit();
     });

@@ -245,6 +245,9 @@ test('models and settings panels', async () => {
   await page.getByRole('button', { name: 'Settings' }).click();
   await expect(page.getByRole('dialog', { name: 'Settings' })).toBeVisible();
   await expect(page.getByLabel('CPU threads')).toHaveValue('1');
+  // Web mode: the local API is on the page's own origin (the desktop has a setting for it).
+  const origin = new URL(page.url()).origin;
+  await expect(page.getByTestId('local-api-address')).toContainText(`${origin}/v1`);
   await shoot('settings');
   await page.getByRole('button', { name: 'Cancel' }).click();
 });

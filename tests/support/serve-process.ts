@@ -23,6 +23,8 @@ export interface ServeProcess {
   url: string;
   port: number;
   token: string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
   /** Lines that say the server hit something it did not expect (unhandled rejection, bug log). */
@@ -62,6 +64,7 @@ export async function startServe(dataDir: string, extraArgs: string[] = []): Pro
     url,
     port: Number(parsed.port),
     token: parsed.hash.replace(/^#token=/, ''),
+    stdout: () => stdout,
     stderr: () => stderr,
     problems: () =>
       stderr

@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
+import { apiBackendOf } from '../../server/app-api-backend.js';
 import { AppCore } from '../../app/app-core.js';
 import { createDispatcher } from '../../app/dispatch.js';
 import { ensureDataLayout, resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError } from '../../common/errors.js';
 import { reportBug } from '../../common/report-bug.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../../models/download/resolve-uri.js';
+import { createApiHttp } from '../../server/api-http.js';
+import { DEFAULT_IMAGE_FETCH } from '../../server/api-image-fetch.js';
 import { isLoopbackHost } from '../../server/loopback.js';
 import { startWebHost } from '../../server/web-host.js';
 import { dataDirOption } from '../data-dir-option.js';
@@ -19,6 +23,8 @@ export const REMOTE_WARNING =
   'address, your questions, images and answers cross the network in clear text: anyone on it ' +
   'can read them and use the token. Use it only on a network you trust, and stop serving when ' +
   'you are done.\n';
+/** A fixed API key for `--allow-remote` (else one is generated at each start and printed). */
+export const API_KEY_ENV = 'LLAVA_DESK_API_KEY';
 /** Another model catalog file (tests and mirrors); default: the package's models/catalog.json. */
 export const CATALOG_ENV = 'LLAVA_DESK_CATALOG';
 
@@ -27,6 +33,22 @@ interface ServeOptions {
   host: string;
   allowRemote?: boolean;
   dataDir?: string;
+  api: boolean;
+  apiCorsOrigin: string[];
+  allowImageFetch?: boolean;
+}
+
+function parseOrigin(value: string, previous: string[]): string[] {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('an origin is scheme://host[:port], e.g. http://localhost:3000');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/') {
+    throw new InvalidArgumentError('an origin is scheme://host[:port], e.g. http://localhost:3000');
+  }
+  return [...previous, url.origin];
 }
 
 function parsePort(value: string): number {
@@ -44,6 +66,17 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .option('--port <n>', 'port (0 picks a free one)', parsePort, DEFAULT_PORT)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--allow-remote', 'allow a non-loopback --host (anyone on the network can connect)')
+    .option('--no-api', 'do not serve the OpenAI- and Ollama-compatible API (/v1, /api)')
+    .option(
+      '--api-cors-origin <origin>',
+      'a web origin allowed to call the API from a browser (repeatable; default none)',
+      parseOrigin,
+      [] as string[],
+    )
+    .option(
+      '--allow-image-fetch',
+      'let API requests name http(s) image URLs, downloaded by this server (32 MiB, 15 s)',
+    )
     .addOption(dataDirOption())
     .action(async (options: ServeOptions) => {
       const dataDir = resolveDataDir(options.dataDir);
@@ -52,18 +85,39 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         await ensureDataLayout(dataDir);
         core = await AppCore.open(appCoreOptions(dataDir));
         const dispatch = createDispatcher(core);
+        // Beyond this machine the API needs a key (programs on this machine need none).
+        const apiKey =
+          options.allowRemote === true
+            ? (process.env[API_KEY_ENV] ?? `lld-${randomBytes(24).toString('base64url')}`)
+            : undefined;
+        const httpApi = options.api
+          ? createApiHttp({
+              backend: apiBackendOf(core),
+              corsOrigins: options.apiCorsOrigin,
+              ...(options.allowImageFetch === true ? { imageFetch: DEFAULT_IMAGE_FETCH } : {}),
+              ...(apiKey !== undefined ? { apiKey } : {}),
+            })
+          : undefined;
         const host = await startWebHost({
           host: options.host,
           port: options.port,
           dataDir,
           allowRemote: options.allowRemote === true,
           api: { dispatch, subscribe: (listener) => (core as AppCore).subscribe(listener) },
+          ...(httpApi ? { httpApi } : {}),
         });
         if (options.allowRemote === true && !isLoopbackHost(options.host)) {
           ctx.io.err(REMOTE_WARNING);
         }
         ctx.io.out(`llava-desk is serving at ${host.url}\n`);
         ctx.io.out(`data folder: ${dataDir}\n`);
+        if (httpApi) {
+          const origin = new URL(host.url).origin;
+          ctx.io.out(`OpenAI-compatible API: ${origin}/v1  Ollama-compatible API: ${origin}/api\n`);
+          if (apiKey !== undefined) {
+            ctx.io.out(`API key (from other machines: Authorization: Bearer <key>): ${apiKey}\n`);
+          }
+        }
         // Only while serving: a refused start (tests run it in-process) changes nothing.
         const release = catchStrayFailures();
         await waitForShutdownSignal();
