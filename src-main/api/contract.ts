@@ -93,6 +93,11 @@ export interface Settings {
   maxTokens: number;
   /** Empty: the model template's own system prompt. */
   systemPrompt: string;
+  /**
+   * Minutes without any engine work after which the model unloads (like Ollama's keep-alive); it
+   * loads again at the next request. 0 = never.
+   */
+  idleUnloadMinutes: number;
   /** The model chats use; undefined until one is chosen (or the only installed one is used). */
   modelId?: string;
 }
@@ -108,6 +113,7 @@ export const settingsPatchSchema = z
     temperature: z.number().min(0).max(5),
     maxTokens: z.number().int().min(1).max(32_768),
     systemPrompt: z.string().max(20_000),
+    idleUnloadMinutes: z.number().min(0).max(10_080),
     modelId: modelId,
   })
   .partial()
@@ -196,6 +202,8 @@ export interface EngineStatus {
   modelId?: string;
   displayName?: string;
   error?: SerializedError;
+  /** With state idle: the model was loaded and unloaded after `idleUnloadMinutes` without work. */
+  unloadedIdle?: boolean;
   /** After a load: what the engine runs with. */
   info?: { variant: string; gpu: string | false; gpuLayers: number; contextSize: number };
 }

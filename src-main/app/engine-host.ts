@@ -24,7 +24,9 @@ export interface LoadedEngine {
 /**
  * Owns the engine process for the app: which model chats use (the chosen one, else the catalog
  * default, else the first installed), loading it on first use with the current settings, and the
- * status the window shows. Settings changes take effect at the next answer.
+ * status the window shows. Settings changes take effect at the next answer. Work goes through
+ * use(): after `idleUnloadMinutes` with none running, the engine process ends (the model leaves
+ * memory, like Ollama's keep-alive) and the next use loads it again.
  */
 export class EngineHost {
   readonly #options: EngineHostOptions;
@@ -32,6 +34,9 @@ export class EngineHost {
   #status: EngineStatus = { state: 'none' };
   #loadedKey: string | undefined;
   #loading: Promise<LoadedEngine> | undefined;
+  /** Uses under way (answers, a batch job): no idle unload while any runs. */
+  #busy = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: EngineHostOptions) {
     this.#options = options;
@@ -56,12 +61,16 @@ export class EngineHost {
   /** Recomputes the status when no load is under way (after installs, deletes, settings). */
   async refresh(): Promise<EngineStatus> {
     if (this.#loading) return this.#status;
+    this.#scheduleIdleUnload();
     const model = await this.activeModel();
     if (!model) {
       this.#loadedKey = undefined;
       this.#set({ state: 'none' });
     } else if (this.#loadedKey !== this.#keyFor(model)) {
-      const keep = this.#status.state === 'error' && this.#status.modelId === model.id;
+      // A failed load and an idle unload stay said until the next load.
+      const keep =
+        (this.#status.state === 'error' || this.#status.unloadedIdle === true) &&
+        this.#status.modelId === model.id;
       this.#set(
         keep
           ? this.#status
@@ -103,6 +112,7 @@ export class EngineHost {
             contextSize: info.contextSize,
           },
         });
+        this.#scheduleIdleUnload();
         return { client, model };
       } catch (error) {
         this.#loadedKey = undefined;
@@ -118,12 +128,28 @@ export class EngineHost {
     }
   }
 
+  /**
+   * Runs work on the loaded engine (loading it first when needed); the idle time counts from the
+   * end of the last such work.
+   */
+  async use<T>(work: (loaded: LoadedEngine) => Promise<T>): Promise<T> {
+    this.#busy += 1;
+    this.#cancelIdleUnload();
+    try {
+      return await work(await this.ensureLoaded());
+    } finally {
+      this.#busy -= 1;
+      this.#scheduleIdleUnload();
+    }
+  }
+
   async closeSession(sessionId: string): Promise<void> {
     await this.#client?.closeSession(sessionId).catch(() => undefined);
   }
 
   /** Stops the engine process (the model unloads); the next answer starts a fresh one. */
   unload(): void {
+    this.#cancelIdleUnload();
     this.#client?.dispose();
     this.#client = undefined;
     this.#loadedKey = undefined;
@@ -131,6 +157,33 @@ export class EngineHost {
 
   dispose(): void {
     this.unload();
+  }
+
+  #cancelIdleUnload(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** (Re)starts the idle countdown when a model is loaded and nothing runs. */
+  #scheduleIdleUnload(): void {
+    this.#cancelIdleUnload();
+    const minutes = this.#options.settings.current.idleUnloadMinutes;
+    if (this.#busy > 0 || this.#loadedKey === undefined || !(minutes > 0)) return;
+    this.#idleTimer = setTimeout(() => this.#unloadIdle(), minutes * 60_000);
+    this.#idleTimer.unref();
+  }
+
+  #unloadIdle(): void {
+    this.#idleTimer = undefined;
+    if (this.#busy > 0 || this.#loading || this.#loadedKey === undefined) return;
+    const { modelId, displayName } = this.#status;
+    this.unload();
+    this.#set({
+      state: 'idle',
+      ...(modelId !== undefined ? { modelId } : {}),
+      ...(displayName !== undefined ? { displayName } : {}),
+      unloadedIdle: true,
+    });
   }
 
   #newClient(): EngineClient {

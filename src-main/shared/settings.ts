@@ -8,4 +8,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   temperature: 0.2,
   maxTokens: 512,
   systemPrompt: '',
+  idleUnloadMinutes: 10,
 });
