@@ -106,7 +106,6 @@ export class AppCore {
       engine: this.#engine,
       settings: this.#settings,
       events: this.events,
-      ...(options.engineLauncher ? { launcher: options.engineLauncher } : {}),
     });
     this.handlers = this.#handlers();
   }
@@ -151,6 +150,7 @@ export class AppCore {
       }),
       'settings.get': async () => this.#settings.current,
       'settings.update': async (patch) => {
+        if (patch.modelId !== undefined) this.#engine.assertCanSwitch(patch.modelId);
         const next = await this.#settings.update(patch);
         if ('modelId' in patch) this.#images.forgetEncoder();
         await this.#engine.refresh();
@@ -195,6 +195,7 @@ export class AppCore {
         if (!installed.some((m) => m.id === p.id)) {
           throw new LlavaDeskError('MODEL_NOT_INSTALLED', `no installed model with id ${p.id}`);
         }
+        this.#engine.assertCanSwitch(p.id);
         await this.#settings.update({ modelId: p.id });
         this.#images.forgetEncoder();
         await this.#engine.refresh();

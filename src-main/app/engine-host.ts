@@ -1,5 +1,5 @@
 import type { EngineStatus } from '../api/contract.js';
-import type { EngineLoadOptions } from '../api/engine.js';
+import type { EngineInfo, EngineLoadOptions } from '../api/engine.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
 import { EngineClient, defaultEngineLauncher } from '../engine/engine-client.js';
 import type { WorkerLauncher } from '../engine/process/worker-channel.js';
@@ -21,6 +21,19 @@ export interface LoadedEngine {
   model: InstalledModel;
 }
 
+/** What a batch job needs of the shared engine: sequences at once and tokens per sequence. */
+export interface BatchNeeds {
+  parallel: number;
+  contextSize: number;
+}
+
+/** The app's engine, reloaded for a batch job; chats keep using it until release(). */
+export interface BatchLease extends LoadedEngine {
+  info: EngineInfo;
+  /** The job is over: the idle time counts again, the next answer loads with the chat settings. */
+  release(): void;
+}
+
 /**
  * Owns the engine process for the app: which model chats use (the chosen one, else the catalog
  * default, else the first installed), loading it on first use with the current settings, and the
@@ -37,6 +50,8 @@ export class EngineHost {
   /** Uses under way (answers, a batch job): no idle unload while any runs. */
   #busy = 0;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** A batch job's hold on the engine: its model stays loaded, with the job's sequences. */
+  #lease: { model: InstalledModel; key: string } | undefined;
 
   constructor(options: EngineHostOptions) {
     this.#options = options;
@@ -66,6 +81,8 @@ export class EngineHost {
     if (!model) {
       this.#loadedKey = undefined;
       this.#set({ state: 'none' });
+    } else if (this.#lease) {
+      // The job's load stands until it ends (a model chosen meanwhile waits, see ensureLoaded).
     } else if (this.#loadedKey !== this.#keyFor(model)) {
       // A failed load and an idle unload stay said until the next load.
       const keep =
@@ -94,13 +111,29 @@ export class EngineHost {
       );
     }
     const client = (this.#client ??= this.#newClient());
+    if (this.#lease) {
+      // One model in memory: chats share the job's engine (its sequences take turns with the
+      // job's), and another model is refused rather than loaded beside it.
+      if (model.id !== this.#lease.model.id) throw this.#busyError(this.#lease.model);
+      return { client, model: this.#lease.model };
+    }
     const key = this.#keyFor(model);
     if (this.#loadedKey === key) return { client, model };
+    return this.#load(client, model, this.#loadOptions(model), key);
+  }
+
+  /** Loads `options` in the engine process, saying so in the status. */
+  async #load(
+    client: EngineClient,
+    model: InstalledModel,
+    options: EngineLoadOptions,
+    key: string,
+  ): Promise<LoadedEngine & { info: EngineInfo }> {
     const display = { modelId: model.id, displayName: model.manifest.displayName };
     this.#set({ state: 'loading', ...display });
-    const loading = (async (): Promise<LoadedEngine> => {
+    const loading = (async (): Promise<LoadedEngine & { info: EngineInfo }> => {
       try {
-        const info = await client.load(this.#loadOptions(model));
+        const info = await client.load(options);
         this.#loadedKey = key;
         this.#set({
           state: 'ready',
@@ -113,7 +146,7 @@ export class EngineHost {
           },
         });
         this.#scheduleIdleUnload();
-        return { client, model };
+        return { client, model, info };
       } catch (error) {
         this.#loadedKey = undefined;
         this.#set({ state: 'error', ...display, error: serializeError(error) });
@@ -124,7 +157,7 @@ export class EngineHost {
     try {
       return await loading;
     } finally {
-      this.#loading = undefined;
+      if (this.#loading === loading) this.#loading = undefined;
     }
   }
 
@@ -143,6 +176,66 @@ export class EngineHost {
     }
   }
 
+  /**
+   * Loads the active model in the app's engine process with the sequences a batch job needs (the
+   * chat load it replaces is freed first, so one copy of the model is in memory) and holds it
+   * there until release(): answers meanwhile run on it between the job's steps.
+   */
+  async leaseForBatch(needs: BatchNeeds): Promise<BatchLease> {
+    if (this.#lease) {
+      throw new LlavaDeskError('JOB_RUNNING', 'A batch job is running. Cancel it first.');
+    }
+    while (this.#loading) await this.#loading.catch(() => undefined);
+    const model = await this.activeModel();
+    if (!model) {
+      throw new LlavaDeskError(
+        'ENGINE_NOT_LOADED',
+        'No model is installed. Open Models to download or import one.',
+      );
+    }
+    const chat = this.#loadOptions(model);
+    const options: EngineLoadOptions = {
+      ...chat,
+      parallel: Math.max(1, needs.parallel),
+      // Per sequence: what the job needs, or the chat's own size when that is larger.
+      contextSize: Math.max(
+        needs.contextSize,
+        typeof chat.contextSize === 'number' ? chat.contextSize : 0,
+      ),
+    };
+    const key = JSON.stringify(options);
+    const lease = { model, key };
+    this.#lease = lease;
+    this.#busy += 1;
+    this.#cancelIdleUnload();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      if (this.#lease === lease) this.#lease = undefined;
+      this.#busy -= 1;
+      this.#scheduleIdleUnload();
+    };
+    try {
+      const client = (this.#client ??= this.#newClient());
+      const { info } = await this.#load(client, model, options, key);
+      return { client, model, info, release };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Refuses switching to `modelId` while a batch job holds another model (MODEL_BUSY). */
+  assertCanSwitch(modelId: string): void {
+    if (this.#lease && this.#lease.model.id !== modelId) throw this.#busyError(this.#lease.model);
+  }
+
+  /** Refuses taking away `modelId` (deleting it) while a batch job runs on it (MODEL_BUSY). */
+  assertNotInUse(modelId: string): void {
+    if (this.#lease?.model.id === modelId) throw this.#busyError(this.#lease.model);
+  }
+
   async closeSession(sessionId: string): Promise<void> {
     await this.#client?.closeSession(sessionId).catch(() => undefined);
   }
@@ -157,6 +250,14 @@ export class EngineHost {
 
   dispose(): void {
     this.unload();
+  }
+
+  #busyError(model: InstalledModel): LlavaDeskError {
+    return new LlavaDeskError(
+      'MODEL_BUSY',
+      `A batch job is using ${model.manifest.displayName}. Another model loads when it ends ` +
+        '(or cancel it); two models are not kept in memory at once.',
+    );
   }
 
   #cancelIdleUnload(): void {
