@@ -13,7 +13,7 @@
  * Stable: changes are additive only (new methods, new events, new optional fields).
  */
 import { z } from 'zod';
-import type { AskStats, StopReason } from './engine.js';
+import type { AskResult, AskStats, StopReason } from './engine.js';
 import type { SerializedError } from './errors.js';
 
 export type { SerializedError } from './errors.js';
@@ -389,6 +389,30 @@ export const METHOD_PARAMS = {
   'batch.status': empty,
   /** The system's folder chooser (desktop app only: web mode answers NOT_IMPLEMENTED). */
   'dialog.pickFolder': z.object({ title: z.string().max(200).optional() }).strict(),
+  /**
+   * One question about image files on this machine, outside any chat (`llava-desk ask` attached
+   * to a running server): answered by the loaded model, streamed as `engine.token` events with
+   * the caller's `askId`. `modelPath`/`mmprojPath`, when given, must be the active model's
+   * (MODEL_BUSY otherwise: the server never loads a second model for it).
+   */
+  'engine.ask': z
+    .object({
+      askId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'an ask id'),
+      images: z.array(z.string().min(1).max(4096)).max(16),
+      prompt: z.string().max(100_000),
+      system: z.string().max(20_000).optional(),
+      /** The prompt verbatim, each `<image>` replaced by the next image. */
+      raw: z.boolean().optional(),
+      short: z.boolean().optional(),
+      detail: detailSchema.default('standard'),
+      imagePrep: z.enum(['app', 'runtime']).default('app'),
+      maxTokens: z.number().int().min(1).max(32_768),
+      temperature: z.number().min(0).max(5),
+      seed: z.number().int().min(0).optional(),
+      modelPath: z.string().min(1).max(4096).optional(),
+      mmprojPath: z.string().min(1).max(4096).optional(),
+    })
+    .strict(),
 } as const;
 
 /** Result types of every method, by name. */
@@ -422,6 +446,7 @@ export interface MethodResults {
   'batch.status': BatchStatus;
   /** `null` when the chooser was cancelled. */
   'dialog.pickFolder': { path: string | null };
+  'engine.ask': AskResult;
 }
 
 export type MethodName = keyof typeof METHOD_PARAMS;
@@ -485,6 +510,8 @@ export const EVENT_PAYLOADS = {
     summary: z.custom<BatchSummary>((v) => typeof v === 'object' && v !== null).optional(),
     error: errorSchema.optional(),
   }),
+  /** A piece of an `engine.ask` answer (as the model wrote it: a leading space is kept). */
+  'engine.token': z.object({ askId: z.string(), text: z.string() }),
   /** One image of the batch job changed (queued, started with its thumbnail, done, failed). */
   'batch.item': z.object({
     jobId: z.string(),

@@ -12,6 +12,7 @@ import { LlavaDeskError } from '../common/errors.js';
 import type { StoreFs } from '../common/store-fs.js';
 import type { WorkerLauncher } from '../engine/process/worker-channel.js';
 import type { RetryPolicy } from '../models/download/retry-policy.js';
+import { AskService } from './ask-service.js';
 import { BatchService } from './batch-service.js';
 import { ChatService } from './chat-service.js';
 import { EngineHost } from './engine-host.js';
@@ -57,6 +58,7 @@ export class AppCore {
   readonly #images: ImageService;
   readonly #store: ChatStore;
   readonly #batch: BatchService;
+  readonly #asks: AskService;
   readonly handlers: Handlers;
 
   private constructor(
@@ -107,6 +109,7 @@ export class AppCore {
       settings: this.#settings,
       events: this.events,
     });
+    this.#asks = new AskService({ engine: this.#engine, events: this.events });
     this.handlers = this.#handlers();
   }
 
@@ -204,6 +207,7 @@ export class AppCore {
         return this.#engine.status;
       },
       'engine.status': () => this.#engine.refresh(),
+      'engine.ask': (p) => this.#asks.ask(p),
       'batch.start': (p) => this.#batch.start(p),
       'batch.pause': async () => this.#batch.pause(),
       'batch.resume': async () => this.#batch.resume(),

@@ -5,6 +5,7 @@ import { ensureDataLayout, resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError } from '../../common/errors.js';
 import { reportBug } from '../../common/report-bug.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../../models/download/resolve-uri.js';
+import { publishDiscovery } from '../../server/discovery.js';
 import { isLoopbackHost } from '../../server/loopback.js';
 import { startWebHost } from '../../server/web-host.js';
 import { dataDirOption } from '../data-dir-option.js';
@@ -62,11 +63,20 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         if (options.allowRemote === true && !isLoopbackHost(options.host)) {
           ctx.io.err(REMOTE_WARNING);
         }
+        // `llava-desk ask` of this data folder finds the server here and runs through it.
+        const unpublish = isLoopbackHost(options.host)
+          ? await publishDiscovery(dataDir, {
+              host: options.host,
+              port: host.port,
+              token: host.token,
+            })
+          : undefined;
         ctx.io.out(`llava-desk is serving at ${host.url}\n`);
         ctx.io.out(`data folder: ${dataDir}\n`);
         // Only while serving: a refused start (tests run it in-process) changes nothing.
         const release = catchStrayFailures();
         await waitForShutdownSignal();
+        await unpublish?.();
         await host.close();
         await core.close();
         release();
