@@ -126,6 +126,25 @@ describe('one engine for chat and batch', () => {
     expect(loads.filter((s) => s === 'loading')).toHaveLength(1);
   }, 180_000);
 
+  it('answers a question sent just as a batch starts (it waits for the reload, not fails)', async () => {
+    const image = await core.call('images.add', { name: 'ask.png', data: pngBytes });
+    const chat = await core.call('chats.create', {});
+    const finished = nextEvent('batch.progress', (p) => p.state === 'finished');
+    const answering = ask(chat.id, image.ref.id);
+    await core.call('batch.start', {
+      folder,
+      preset: 'caption',
+      outputs: ['txt'],
+      existing: 'overwrite',
+      maxTokens: 4,
+    });
+    const answer = await answering;
+    expect(answer.error).toBeUndefined();
+    expect(answer.status).toBe('complete');
+    expect((await finished).summary).toMatchObject({ described: IMAGES, failed: 0 });
+    expect(counted.started).toBe(1);
+  }, 180_000);
+
   it('refuses another model while a batch runs (MODEL_BUSY), allows it after the job', async () => {
     const dispatch = createDispatcher(core);
     const running = nextEvent('batch.progress', (p) => p.state === 'running');
