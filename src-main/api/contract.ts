@@ -380,6 +380,18 @@ export const METHOD_PARAMS = {
       short: z.boolean().optional(),
       detail: detailSchema.optional(),
       maxTokens: z.number().int().min(1).max(4096).optional(),
+      /** Default: the settings' temperature. */
+      temperature: z.number().min(0).max(5).optional(),
+      seed: z.number().int().min(0).optional(),
+      /** Image extensions to take (default: common photo formats). */
+      extensions: z
+        .array(z.string().regex(/^[a-z0-9]{1,10}$/, 'an extension'))
+        .min(1)
+        .max(50)
+        .optional(),
+      /** When given, must be the active model's files (MODEL_BUSY otherwise). */
+      modelPath: z.string().min(1).max(4096).optional(),
+      mmprojPath: z.string().min(1).max(4096).optional(),
     })
     .strict(),
   'batch.pause': empty,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
 import type { MethodResult, ParsedParams } from '../api/contract.js';
 import { LlavaDeskError } from '../common/errors.js';
 import { askOnce } from '../engine/ask-once.js';
@@ -28,19 +27,7 @@ export class AskService {
     if (p.images.length === 0 && p.raw !== true) {
       throw new LlavaDeskError('USAGE', 'Give at least one --image (or use --raw for text only).');
     }
-    const active = await this.#engine.activeModel();
-    if (active && p.modelPath !== undefined && p.mmprojPath !== undefined) {
-      const same =
-        (await samePath(p.modelPath, active.modelPath)) &&
-        (await samePath(p.mmprojPath, active.mmprojPath));
-      if (!same) {
-        throw new LlavaDeskError(
-          'MODEL_BUSY',
-          `The running llava-desk uses ${active.manifest.displayName}, not the model asked for; ` +
-            'it never loads a second model. Ask without --model, or use --standalone.',
-        );
-      }
-    }
+    await this.#engine.assertActivePair(p);
     const sessionId = `ask-${p.askId}-${randomUUID()}`;
     return this.#engine.use(async ({ client, model }) => {
       const images = await prepareImageFiles(p.images, p, model.mmprojPath);
@@ -69,9 +56,4 @@ export class AskService {
       }
     });
   }
-}
-
-async function samePath(a: string, b: string): Promise<boolean> {
-  const [ra, rb] = await Promise.all([realpath(a).catch(() => a), realpath(b).catch(() => b)]);
-  return ra === rb;
 }

@@ -91,6 +91,7 @@ export class BatchService {
         'No model is installed. Open Models to download or import one.',
       );
     }
+    await this.#options.engine.assertActivePair(params);
     this.#items = new Map();
     this.#tracker = new ProgressTracker();
     this.#status = { state: 'starting', folder, progress: EMPTY_PROGRESS, items: [] };
@@ -111,8 +112,10 @@ export class BatchService {
       ...(params.short !== undefined ? { short: params.short } : {}),
       ...(params.detail !== undefined ? { detail: params.detail } : {}),
       ...(params.maxTokens !== undefined ? { maxTokens: params.maxTokens } : {}),
+      ...(params.seed !== undefined ? { seed: params.seed } : {}),
+      ...(params.extensions !== undefined ? { extensions: params.extensions } : {}),
+      temperature: params.temperature ?? this.#options.settings.current.temperature,
     };
-    options.temperature = this.#options.settings.current.temperature;
 
     // The app's engine reloads with the job's sequences; chats share it until the job ends.
     let lease: BatchLease | undefined;

@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import type { EngineStatus } from '../api/contract.js';
 import type { EngineInfo, EngineLoadOptions } from '../api/engine.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
@@ -231,6 +232,29 @@ export class EngineHost {
     if (this.#lease && this.#lease.model.id !== modelId) throw this.#busyError(this.#lease.model);
   }
 
+  /**
+   * Refuses (MODEL_BUSY) a request that names model files other than the active model's: a
+   * client of a running app never makes it load a second model.
+   */
+  async assertActivePair(files: { modelPath?: string; mmprojPath?: string }): Promise<void> {
+    if (files.modelPath === undefined && files.mmprojPath === undefined) return;
+    if (files.modelPath === undefined || files.mmprojPath === undefined) {
+      throw new LlavaDeskError('USAGE', '--model and --mmproj go together: give both files.');
+    }
+    const active = await this.activeModel();
+    if (!active) return;
+    const same =
+      (await samePath(files.modelPath, active.modelPath)) &&
+      (await samePath(files.mmprojPath, active.mmprojPath));
+    if (!same) {
+      throw new LlavaDeskError(
+        'MODEL_BUSY',
+        `The running llava-desk uses ${active.manifest.displayName}, not the model asked for; ` +
+          'it never loads a second model. Leave out --model/--mmproj, or use --standalone.',
+      );
+    }
+  }
+
   /** Refuses taking away `modelId` (deleting it) while a batch job runs on it (MODEL_BUSY). */
   assertNotInUse(modelId: string): void {
     if (this.#lease?.model.id === modelId) throw this.#busyError(this.#lease.model);
@@ -328,4 +352,9 @@ export class EngineHost {
     this.#status = status;
     this.#options.events.emit('engine.status', status);
   }
+}
+
+async function samePath(a: string, b: string): Promise<boolean> {
+  const [ra, rb] = await Promise.all([realpath(a).catch(() => a), realpath(b).catch(() => b)]);
+  return ra === rb;
 }

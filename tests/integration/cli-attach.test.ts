@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,9 +33,13 @@ interface CliRun {
 }
 
 function cli(...args: string[]): Promise<CliRun> {
+  return cliCommand('ask', ...args);
+}
+
+function cliCommand(command: string, ...args: string[]): Promise<CliRun> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', runner, 'ask', '--data-dir', dataDir, ...args],
+    ['--import', 'tsx', runner, command, '--data-dir', dataDir, ...args],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -153,6 +157,41 @@ describe('llava-desk ask attached to llava-desk serve', () => {
     // The server did nothing for it.
     expect(api.received.slice(from)).toEqual([]);
   }, 120_000);
+
+  it("describes a folder through the server: the job is the app's Batch job", async () => {
+    if (!api || !serve) throw new Error('serve did not start');
+    const folder = join(dir, 'photos');
+    await mkdir(folder);
+    for (const [i, pattern] of (['gradient', 'stripes', 'dark'] as const).entries()) {
+      await makeTestImage(folder, `p${i}`, { width: 40 + i * 8, height: 40 }, pattern);
+    }
+    const describe = (...extra: string[]): Promise<CliRun> =>
+      cliCommand('describe', folder, '--out', 'txt', '--max-tokens', '6', '--verbose', ...extra);
+
+    const attached = await describe();
+    expect(attached.code, attached.err).toBe(0);
+    expect(attached.err).toContain(`attached to llava-desk at 127.0.0.1:${serve.port}`);
+    expect(attached.out).toContain('3 image(s) in');
+    for (const name of ['p0.png', 'p1.png', 'p2.png']) {
+      expect(attached.out).toContain(`described ${name}`);
+    }
+    expect(attached.err).toMatch(/3 described, 0 skipped, 0 failed of 3/);
+    // The app's Batch view shows it: the server's batch status is this job, finished.
+    const status = await api.value<{ state: string; folder?: string }>('batch.status');
+    expect(status).toMatchObject({ state: 'finished', folder });
+    const sidecars = async (): Promise<string[]> => {
+      const names = (await readdir(folder)).filter((n) => n.endsWith('.txt')).sort();
+      return Promise.all(names.map((n) => readFile(join(folder, n), 'utf8')));
+    };
+    const viaServer = await sidecars();
+    expect(viaServer).toHaveLength(3);
+
+    // The same job alone writes the same descriptions.
+    const alone = await describe('--standalone', '--overwrite');
+    expect(alone.code, alone.err).toBe(0);
+    expect(alone.err).not.toContain('attached');
+    expect(await sidecars()).toEqual(viaServer);
+  }, 180_000);
 
   it('removes the discovery file when serve stops', async () => {
     api?.close();
