@@ -145,6 +145,41 @@ describe('one engine for chat and batch', () => {
     expect(counted.started).toBe(1);
   }, 180_000);
 
+  it('survives the engine dying under a chat and a batch: chat ENGINE_CRASHED with its text, batch complete', async () => {
+    await core.call('settings.update', { maxTokens: 3000 });
+    const image = await core.call('images.add', { name: 'ask.png', data: pngBytes });
+    const chat = await core.call('chats.create', {});
+    const startedBefore = counted.started;
+    const firstDone = nextEvent('batch.item', (p) => p.item.state === 'done');
+    const finished = nextEvent('batch.progress', (p) => p.state === 'finished');
+    await core.call('batch.start', {
+      folder,
+      preset: 'caption',
+      outputs: ['txt'],
+      existing: 'overwrite',
+      maxTokens: 24,
+    });
+    await firstDone;
+    const sent = await core.call('chats.send', {
+      conversationId: chat.id,
+      text: 'What is this?',
+      images: [image.ref.id],
+    });
+    // The engine process dies while the chat's answer is being written.
+    const ended = nextEvent('chats.message', (p) => p.message.id === sent.answer.id);
+    await nextEvent('chats.token', (p) => p.messageId === sent.answer.id);
+    counted.killLatest();
+    const answer = (await ended).message;
+    expect(answer.status).toBe('error');
+    expect(answer.error?.code).toBe('ENGINE_CRASHED');
+    expect(answer.text.length).toBeGreaterThan(0);
+    // The job goes on in the restarted process; the images in flight are described again.
+    expect((await finished).summary).toMatchObject({ described: IMAGES, failed: 0 });
+    expect(counted.started).toBe(startedBefore + 1);
+    expect(counted.maxAlive).toBe(1);
+    await core.call('settings.update', { maxTokens: 8 });
+  }, 180_000);
+
   it('refuses another model while a batch runs (MODEL_BUSY), allows it after the job', async () => {
     const dispatch = createDispatcher(core);
     const running = nextEvent('batch.progress', (p) => p.state === 'running');

@@ -7,6 +7,7 @@ import type { WorkerExit, WorkerLauncher } from '../../src-main/engine/process/w
  */
 export class CountedLauncher {
   readonly exits: Promise<WorkerExit>[] = [];
+  #latest: { kill(): void } | undefined;
   #alive = 0;
   #maxAlive = 0;
 
@@ -15,6 +16,7 @@ export class CountedLauncher {
     const launch = defaultEngineLauncher();
     return () => {
       const channel = launch();
+      this.#latest = channel;
       this.#alive += 1;
       this.#maxAlive = Math.max(this.#maxAlive, this.#alive);
       this.exits.push(
@@ -28,6 +30,11 @@ export class CountedLauncher {
       return channel;
     };
   };
+
+  /** Kills the newest engine process (SIGKILL), as a crash in native code would end it. */
+  killLatest(): void {
+    this.#latest?.kill();
+  }
 
   /** Engine processes started so far. */
   get started(): number {
