@@ -34,8 +34,8 @@ export function batchContextSize(options: JobOptions): number {
 }
 
 /**
- * A job whose images are described in the engine process (a crash there fails the images in
- * flight, not the job's state): loads the model with `parallel` sequences and reads the
+ * A job whose images are described in the engine process (a crash there costs the images in
+ * flight one more try, never the job's state): loads the model with `parallel` sequences and reads the
  * projector's encoder settings for the imaging step.
  */
 export async function openEngineJob(
