@@ -52,7 +52,9 @@ export class EngineHost {
   #busy = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   /** A batch job's hold on the engine: its model stays loaded, with the job's sequences. */
-  #lease: { model: InstalledModel; key: string } | undefined;
+  #lease:
+    | { model: InstalledModel; options: EngineLoadOptions; key: string; restarted: boolean }
+    | undefined;
 
   constructor(options: EngineHostOptions) {
     this.#options = options;
@@ -205,7 +207,7 @@ export class EngineHost {
       ),
     };
     const key = JSON.stringify(options);
-    const lease = { model, key };
+    const lease = { model, options, key, restarted: false };
     this.#lease = lease;
     this.#busy += 1;
     this.#cancelIdleUnload();
@@ -328,6 +330,13 @@ export class EngineHost {
           message: `The engine stopped unexpectedly (${how}). It starts again with the next question.`,
         },
       });
+      // A batch job holds the engine: it is started again at once (once per job), so the job
+      // continues and the status says when the model is back.
+      const lease = this.#lease;
+      if (lease && !lease.restarted) {
+        lease.restarted = true;
+        this.#load(client, lease.model, lease.options, lease.key).catch(() => undefined);
+      }
     });
     return client;
   }

@@ -168,6 +168,7 @@ describe('one engine for chat and batch', () => {
     // The engine process dies while the chat's answer is being written.
     const ended = nextEvent('chats.message', (p) => p.message.id === sent.answer.id);
     await nextEvent('chats.token', (p) => p.messageId === sent.answer.id);
+    const killedAt = events.length;
     counted.killLatest();
     const answer = (await ended).message;
     expect(answer.status).toBe('error');
@@ -177,6 +178,13 @@ describe('one engine for chat and batch', () => {
     expect((await finished).summary).toMatchObject({ described: IMAGES, failed: 0 });
     expect(counted.started).toBe(startedBefore + 1);
     expect(counted.maxAlive).toBe(1);
+    // The status said so, and that the model came back.
+    const after = events
+      .slice(killedAt)
+      .filter((e) => e.name === 'engine.status')
+      .map((e) => e.payload as EngineStatus);
+    expect(after.map((st) => st.state)).toEqual(['error', 'loading', 'ready']);
+    expect(after[0]?.error?.code).toBe('ENGINE_CRASHED');
     await core.call('settings.update', { maxTokens: 8 });
   }, 180_000);
 
