@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,38 @@ describe('idle unload', () => {
     expect(counted.started).toBe(2);
     expect((await core.call('engine.status', {})).unloadedIdle).toBeUndefined();
   });
+
+  it('never unloads under a batch job longer than the idle time, and unloads after it', async () => {
+    const folder = join(dir, 'photos');
+    await mkdir(folder);
+    for (let i = 0; i < 24; i += 1) {
+      await makeTestImage(folder, `p${i}`, { width: 32 + i, height: 32 }, 'stripes');
+    }
+    // 0.3 s: far shorter than the job.
+    await core.call('settings.update', { idleUnloadMinutes: 0.005 });
+    const finished = nextEvent<{ state: string; summary?: { described: number; ms: number } }>(
+      'batch.progress',
+      (p) => p.state === 'finished',
+    );
+    const running = await core.call('batch.start', {
+      folder,
+      preset: 'caption',
+      outputs: ['txt'],
+      maxTokens: 24,
+    });
+    expect(running.state).toBe('running');
+    const startedAtJobStart = counted.started;
+    const unloaded = nextEvent<EngineStatus>('engine.status', (st) => st.unloadedIdle === true);
+    const { summary } = await finished;
+    expect(summary?.described).toBe(24);
+    expect(summary?.ms).toBeGreaterThan(300);
+    // One process for the whole job: the idle time never ran out under it.
+    expect(counted.started).toBe(startedAtJobStart);
+    expect(counted.alive).toBe(1);
+    await unloaded;
+    await counted.exits[counted.started - 1];
+    expect(counted.alive).toBe(0);
+  }, 120_000);
 
   it('keeps the idle time as a setting, refusing negative ones', async () => {
     const dispatch = createDispatcher(core);
