@@ -16,6 +16,7 @@ import { DEFAULT_CAPTURE_SHORTCUT } from '../capture/shortcut.js';
 import { resolveDataDir, dataLayout } from '../common/data-dir.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../models/download/resolve-uri.js';
 import { APP_INDEX_URL } from '../protocol/app-url.js';
+import { openAttachPoint } from '../server/api-listener.js';
 import { bridgeArguments } from './bridge-channels.js';
 import { CaptureFlow } from './capture/flow.js';
 import { registerCaptureHotkey, unregisterCaptureHotkey } from './capture/hotkey.js';
@@ -48,6 +49,8 @@ let mainWindow: BrowserWindow | undefined;
 let core: AppCore | undefined;
 let flow: CaptureFlow | undefined;
 let openMainWindow: (() => void) | undefined;
+/** Closes the loopback API that `llava-desk ask` / `describe` attach to. */
+let closeAttachPoint: (() => Promise<void>) | undefined;
 
 function showMainWindow(): void {
   if (!mainWindow || mainWindow.isDestroyed()) openMainWindow?.();
@@ -106,6 +109,13 @@ async function start(): Promise<void> {
     windows,
     devServerUrl,
   );
+  // `llava-desk ask` and `describe` of this data folder run through this app's loaded model; a
+  // failure here costs only that (the CLI then loads its own engine).
+  void openAttachPoint(dataDir, { dispatch, subscribe: (listener) => opened.subscribe(listener) })
+    .then((point) => {
+      closeAttachPoint = point.close;
+    })
+    .catch((error: unknown) => console.error('llava-desk: no attach point for the CLI:', error));
 
   openMainWindow = (): void => {
     const window = createMainWindow({
@@ -199,9 +209,13 @@ if (!app.requestSingleInstanceLock()) {
     // Let the core stop answers (keeping partial text) and end the engine before exiting.
     event.preventDefault();
     unregisterCaptureHotkey();
-    void core.close().finally(() => {
-      closed = true;
-      app.quit();
-    });
+    const closing = core;
+    void (closeAttachPoint?.() ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => closing.close())
+      .finally(() => {
+        closed = true;
+        app.quit();
+      });
   });
 }

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair } from '../../scripts/test-model/llava-pair.js';
 import type { EngineStatus, WireServerMessage } from '../../src-main/api/contract.js';
+import { AppCore } from '../../src-main/app/app-core.js';
+import { createDispatcher } from '../../src-main/app/dispatch.js';
+import { openAttachPoint } from '../../src-main/server/api-listener.js';
 import { discoveryPath } from '../../src-main/server/discovery.js';
 import { installPair } from '../support/data-folder.js';
 import { ApiSocket, startServe, type ServeProcess } from '../support/serve-process.js';
@@ -99,9 +102,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('llava-desk ask attached to llava-desk serve', () => {
-  let attachedText = '';
+let attachedText = '';
 
+describe('llava-desk ask attached to llava-desk serve', () => {
   it('serve writes a discovery file for its user only', async () => {
     serve = await startServe(dataDir);
     const file = discoveryPath(dataDir);
@@ -224,5 +227,31 @@ describe('llava-desk ask attached to llava-desk serve', () => {
     expect(refused.code, refused.err).toBe(0);
     expect(refused.err).toMatch(/removed a stale discovery file \(nothing accepts connections/);
     expect(existsSync(file)).toBe(false);
+  }, 120_000);
+});
+
+// The desktop app opens the same attach point from its main process (the Electron main process
+// stood in for by Node here: there is no Electron binary; the shell only calls openAttachPoint).
+describe('llava-desk ask attached to the desktop app’s API listener', () => {
+  it('answers through it, serves no pages, and the file goes when it closes', async () => {
+    const core = await AppCore.open({ dataDir, mode: 'electron', hfBaseUrl: 'http://127.0.0.1:9' });
+    const point = await openAttachPoint(dataDir, {
+      dispatch: createDispatcher(core),
+      subscribe: (listener) => core.subscribe(listener),
+    });
+    try {
+      const { port } = point.listener;
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(404);
+      const run = await cli(...question('--json'));
+      expect(run.code, run.err).toBe(0);
+      expect(run.err).toContain(`attached to llava-desk at 127.0.0.1:${port} (pid ${process.pid})`);
+      expect((JSON.parse(run.out) as { text: string }).text).toBe(attachedText);
+      await expect(core.call('engine.status', {})).resolves.toMatchObject({ state: 'ready' });
+    } finally {
+      await point.close();
+      await core.close();
+    }
+    expect(existsSync(discoveryPath(dataDir))).toBe(false);
   }, 120_000);
 });
