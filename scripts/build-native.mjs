@@ -24,6 +24,8 @@
 // Outputs: native/build/<variant>/llava_desk_mtmd.node (+ build-info.json)
 //          native/build/bin/llama-mtmd-cli, native/build/bin/llama-batched-bench
 //          native/build/bin/llava-desk-mtmd-embed(-upstream) (diagnostic, docs/UPSTREAM.md)
+//          native/build/bench/<CPU variant>/llava_desk_mtmd.node: the addon plus libmtmd's own image
+//          loader and tokenizer (native/bench/), for the imaging benchmark and tests; never packaged
 // The llama.cpp source gets llava-desk's patch series (native/patches) before anything is built.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -75,6 +77,7 @@ const PLATFORM = process.platform;
 const SRC_DIR = join(BUILD_DIR, 'llama.cpp');
 const CMAKE_DIR = join(BUILD_DIR, 'cmake');
 const BIN_DIR = join(BUILD_DIR, 'bin');
+const BENCH_DIR = join(BUILD_DIR, 'bench'); // the imaging benchmark's addon, never packaged
 const PATCHES_DIR = join(NATIVE_DIR, 'patches');
 const UPSTREAM_SRC_DIR = join(BUILD_DIR, 'llama.cpp-upstream');
 const CPU_ONLY_SUFFIXES = new Set(['']); // variant name == `${platform}-${arch}` is the CPU build
@@ -373,6 +376,15 @@ function variantsCmake(variants, cliVariant) {
     lines.push(
       `llava_desk_add_cli(${[cliVariant.binsDir, rpath, common, ...libs].map(cmakeQuote).join(' ')})`,
     );
+    const benchRpath = runtimeSearchPath(
+      platform,
+      join(BENCH_DIR, cliVariant.name),
+      cliVariant.binsDir,
+    );
+    const benchLibs = linkInputs(cliVariant, cliVariant.libs);
+    lines.push(
+      `llava_desk_add_bench_addon(${[cliVariant.name, cliVariant.binsDir, benchRpath, ...benchLibs].map(cmakeQuote).join(' ')})`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -540,6 +552,7 @@ async function main() {
       targets.push(
         'llama-mtmd-cli',
         'llama-batched-bench',
+        'llava_desk_mtmd_bench',
         'llava-desk-mtmd-embed',
         'llava-desk-mtmd-embed-upstream',
       );
@@ -584,6 +597,7 @@ async function main() {
   if (cliVariant && built.includes(cliVariant.name)) {
     log('  native/build/bin/llama-mtmd-cli');
     log('  native/build/bin/llama-batched-bench');
+    log(`  native/build/bench/${cliVariant.name}/llava_desk_mtmd.node (imaging benchmark)`);
   }
 }
 

@@ -9,11 +9,16 @@
 #include "generate.h"
 #include "generate_batch.h"
 #include "ggml-backend.h"
-#include "imaging_bench.h"
 #include "llama.h"
 #include "model.h"
 #include "mtmd.h"
 #include "mtmd_context.h"
+
+// Only the benchmark build of the addon (native/bench/, never shipped) carries libmtmd's own image
+// loader and tokenizer as functions.
+#ifdef LLAVA_DESK_IMAGING_BENCH
+#include "imaging_bench.h"
+#endif
 
 #ifndef LLAVA_DESK_VARIANT
 #define LLAVA_DESK_VARIANT "unknown"
@@ -95,7 +100,9 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
     exports.Set("loadModel", Napi::Function::New(env, &LoadModelChecked, "loadModel"));
     exports.Set("generate", Napi::Function::New(env, &Generate, "generate"));
     RegisterGenerateBatch(env, exports);
+#ifdef LLAVA_DESK_IMAGING_BENCH
     RegisterImagingBench(env, exports);
+#endif
     exports.Set("getBackendInfo", Napi::Function::New(env, &GetBackendInfo, "getBackendInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, &SetLogLevel, "setLogLevel"));
     exports.Set("variant", Napi::String::New(env, LLAVA_DESK_VARIANT));

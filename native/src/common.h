@@ -91,6 +91,10 @@ Napi::External<int> InternalConstructArg(Napi::Env env);
 
 // Validates that `path` is a readable, complete GGUF file (magic, header parses, every tensor's data
 // lies within the file). Throws NativeError(errCode, ...) otherwise. Safe on a worker thread.
+// Kept although the engine checks the pair in TypeScript first (models/pairing.ts): this is the
+// addon's own precondition, on the file as it is when llama.cpp opens it (a file replaced or cut
+// between the two reads, or a caller that is not the engine, gets a typed error, not an abort in
+// the loader). It reads the header only (no_alloc), so it costs milliseconds per load.
 void ValidateGguf(const std::string & path, const char * errCode, const char * what);
 
 // Last error message logged by mtmd/clip on this thread (captured by the log callback).

@@ -52,7 +52,7 @@ interface ChildResult {
   peakMiB: number;
 }
 
-/** The benchmark's additions to the native bridge (native/src/imaging_bench.cpp). */
+/** The benchmark build of the native bridge: the product's addon plus native/bench/imaging_bench.cpp. */
 interface ImagingBenchAddon extends NativeAddon {
   mtmdBitmapFromFile(mtmd: NativeMtmd, path: string): Promise<NativeBitmap>;
   mtmdTokenize(
@@ -79,9 +79,15 @@ async function runChild(
   mmproj: string,
   reps: number,
 ) {
-  const { addon } = await loadNativeBridge({ gpu: false, logLevel: 'none' });
+  const { addon } = await loadNativeBridge({
+    gpu: false,
+    logLevel: 'none',
+    nativeBuildDir: fileURLToPath(new URL('../../native/build/bench', import.meta.url)),
+  });
   if (!hasImagingBench(addon)) {
-    throw new Error('the native bridge lacks mtmdTokenize: run "node scripts/build-native.mjs"');
+    throw new Error(
+      'native/build/bench lacks the benchmark addon: run "node scripts/build-native.mjs"',
+    );
   }
   const llm = await addon.loadModel(model);
   const mtmd = await addon.initMtmd(llm, mmproj, { nThreads: 2, warmup: false, cacheEntries: 0 });

@@ -13,10 +13,12 @@
  * Stable: changes are additive only (new methods, new events, new optional fields).
  */
 import { z } from 'zod';
-import type { AskResult, AskStats, StopReason } from './engine.js';
-import type { SerializedError } from './errors.js';
+import type { AskStats, StopReason } from './engine.js';
+import { ERROR_CODES, type SerializedError } from './errors.js';
+import type { Result } from './result.js';
 
 export type { SerializedError } from './errors.js';
+export type { Err, Ok, Result } from './result.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared value types
@@ -31,76 +33,71 @@ const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'byte
 export const detailSchema = z.enum(['standard', 'high']);
 export type Detail = z.infer<typeof detailSchema>;
 
+/** `{code, message}` of an error from the core (one of ERROR_CODES). */
+export const serializedErrorSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+/** A failure stored with data written before this version (a message's, a batch item's). */
+const storedErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+const count = z.number().int().nonnegative();
+const amount = z.number().nonnegative();
+
 /** An image of a message: kept in the content-addressed image store, referenced by id. */
-export interface ApiImageRef {
-  id: string;
-  width: number;
-  height: number;
-  mime: string;
-  name?: string;
-}
+export const imageRefSchema = z.object({
+  id: z.string(),
+  width: count,
+  height: count,
+  mime: z.string(),
+  name: z.string().optional(),
+});
+export type ApiImageRef = z.infer<typeof imageRefSchema>;
 
-export interface ApiAnswerStats {
-  imageEncodeMs: number;
-  imageTokens: number;
-  promptTokens: number;
-  promptMs: number;
-  generatedTokens: number;
-  tokensPerSecond: number;
-  timeToFirstTokenMs: number;
-}
+export const answerStatsSchema = z.object({
+  imageEncodeMs: amount,
+  imageTokens: count,
+  promptTokens: count,
+  promptMs: amount,
+  generatedTokens: count,
+  tokensPerSecond: amount,
+  timeToFirstTokenMs: amount,
+});
+export type ApiAnswerStats = z.infer<typeof answerStatsSchema>;
 
-export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
+export const messageStatusSchema = z.enum(['complete', 'streaming', 'stopped', 'error']);
+export type MessageStatus = z.infer<typeof messageStatusSchema>;
 
-export interface ApiMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  text: string;
-  images: ApiImageRef[];
-  createdAt: number;
+export const messageSchema = z.object({
+  id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  text: z.string(),
+  images: z.array(imageRefSchema),
+  createdAt: z.number(),
   /** `streaming` while written; `stopped` (partial text kept) after Stop or a quit; `error`. */
-  status: MessageStatus;
-  error?: { code: string; message: string };
-  stats?: ApiAnswerStats;
-  short?: boolean;
-  detail?: Detail;
-}
+  status: messageStatusSchema,
+  error: storedErrorSchema.optional(),
+  stats: answerStatsSchema.optional(),
+  short: z.boolean().optional(),
+  detail: detailSchema.optional(),
+});
+export type ApiMessage = z.infer<typeof messageSchema>;
 
-export interface ApiConversationSummary {
-  id: string;
-  title: string;
-  updatedAt: number;
-  messageCount: number;
-}
+export const conversationSummarySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  updatedAt: z.number(),
+  messageCount: count,
+});
+export type ApiConversationSummary = z.infer<typeof conversationSummarySchema>;
 
-export interface ApiConversation {
-  id: string;
-  title: string;
-  createdAt: number;
-  updatedAt: number;
-  modelId?: string;
-  system?: string;
-  messages: ApiMessage[];
-}
-
-export interface Settings {
-  /** CPU threads for generation; 'auto' lets the engine decide. */
-  threads: 'auto' | number;
-  gpuLayers: 'auto' | number;
-  contextSize: 'auto' | number;
-  /** 0 = greedy. */
-  temperature: number;
-  maxTokens: number;
-  /** Empty: the model template's own system prompt. */
-  systemPrompt: string;
-  /**
-   * Minutes without any engine work after which the model unloads (like Ollama's keep-alive); it
-   * loads again at the next request. 0 = never.
-   */
-  idleUnloadMinutes: number;
-  /** The model chats use; undefined until one is chosen (or the only installed one is used). */
-  modelId?: string;
-}
+export const conversationSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  modelId: z.string().optional(),
+  system: z.string().optional(),
+  messages: z.array(messageSchema),
+});
+export type ApiConversation = z.infer<typeof conversationSchema>;
 
 const autoOrInt = (min: number, max: number) =>
   z.union([z.literal('auto'), z.number().int().min(min).max(max)]);
@@ -113,6 +110,10 @@ export const settingsPatchSchema = z
     temperature: z.number().min(0).max(5),
     maxTokens: z.number().int().min(1).max(32_768),
     systemPrompt: z.string().max(20_000),
+    /**
+     * Minutes without any engine work after which the model unloads (like Ollama's keep-alive);
+     * it loads again at the next request. 0 = never.
+     */
     idleUnloadMinutes: z.number().min(0).max(10_080),
     modelId: modelId,
   })
@@ -120,109 +121,137 @@ export const settingsPatchSchema = z
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
+/**
+ * The settings as stored and answered: every field of the patch, all present but `modelId`
+ * (undefined until one is chosen, or the only installed one is used). `threads`: CPU threads for
+ * generation, 'auto' lets the engine decide; `temperature` 0 is greedy; an empty `systemPrompt`
+ * keeps the model template's own.
+ */
+export const settingsSchema = settingsPatchSchema.required().partial({ modelId: true });
+export type Settings = z.infer<typeof settingsSchema>;
+
 /** An image the core has read, checked and stored; what the composer shows before sending. */
-export interface AddedImage {
-  ref: ApiImageRef;
+export const addedImageSchema = z.object({
+  ref: imageRefSchema,
   /** Image tokens the encoder uses for this image at each detail level. */
-  tokens: Record<Detail, number>;
+  tokens: z.object({ standard: count, high: count }),
   /** Whether the token counts are the runtime's own (false: an estimate). */
-  tokensExact: boolean;
-}
+  tokensExact: z.boolean(),
+});
+export type AddedImage = z.infer<typeof addedImageSchema>;
 
-export interface DownloadProgress {
-  doneBytes: number;
-  totalBytes?: number;
-  bytesPerSecond: number;
-  etaSeconds?: number;
-}
+export const downloadProgressSchema = z.object({
+  doneBytes: amount,
+  totalBytes: amount.optional(),
+  bytesPerSecond: amount,
+  etaSeconds: amount.optional(),
+});
+export type DownloadProgress = z.infer<typeof downloadProgressSchema>;
 
-export interface ApiInstalledModel {
-  id: string;
-  displayName: string;
-  family?: string;
-  source: 'catalog' | 'url' | 'import';
-  sizeBytes: number;
-  catalogId?: string;
-}
+export const installedModelSchema = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  family: z.string().optional(),
+  source: z.enum(['catalog', 'url', 'import']),
+  sizeBytes: amount,
+  catalogId: z.string().optional(),
+});
+export type ApiInstalledModel = z.infer<typeof installedModelSchema>;
 
-export interface ApiCatalogModel {
-  id: string;
-  displayName: string;
-  family: string;
-  parameters: string;
-  quantization: string;
-  sizeBytes: number;
-  license: string;
-  isDefault: boolean;
-  lowMemory: boolean;
-  installed: boolean;
+export const catalogModelSchema = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  family: z.string(),
+  parameters: z.string(),
+  quantization: z.string(),
+  sizeBytes: amount,
+  license: z.string(),
+  isDefault: z.boolean(),
+  lowMemory: z.boolean(),
+  installed: z.boolean(),
   /** RAM it needs on the CPU, estimated. */
-  cpuRamBytes: number;
+  cpuRamBytes: amount,
   /** Whether this machine has at least the entry's minimum RAM. */
-  fitsMachine: boolean;
-}
+  fitsMachine: z.boolean(),
+});
+export type ApiCatalogModel = z.infer<typeof catalogModelSchema>;
 
-export type DownloadState = 'running' | 'paused' | 'failed';
+export const downloadStateSchema = z.enum(['running', 'paused', 'failed']);
+export type DownloadState = z.infer<typeof downloadStateSchema>;
 
-export interface ApiDownload {
-  id: string;
-  displayName: string;
-  state: DownloadState;
-  progress?: DownloadProgress;
-  error?: SerializedError;
-}
+export const downloadSchema = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  state: downloadStateSchema,
+  progress: downloadProgressSchema.optional(),
+  error: serializedErrorSchema.optional(),
+});
+export type ApiDownload = z.infer<typeof downloadSchema>;
 
-export interface ModelsState {
-  installed: ApiInstalledModel[];
-  catalog: ApiCatalogModel[];
+export const modelsStateSchema = z.object({
+  installed: z.array(installedModelSchema),
+  catalog: z.array(catalogModelSchema),
   /** Downloads running now or left unfinished (resumable). */
-  downloads: ApiDownload[];
-  defaultCatalogId: string;
+  downloads: z.array(downloadSchema),
+  defaultCatalogId: z.string(),
   /** The model chats use now (settings, or the only installed one). */
-  activeModelId?: string;
-}
+  activeModelId: z.string().optional(),
+});
+export type ModelsState = z.infer<typeof modelsStateSchema>;
 
 /** The load plan shown before loading (GgufInsights, counting the projector). */
-export interface ModelFitPlan {
-  gpuLayers: number;
-  totalLayers: number;
-  contextSize: number;
-  expectedRamBytes: number;
-  expectedVramBytes: number;
-  fits: boolean;
+export const modelFitPlanSchema = z.object({
+  gpuLayers: count,
+  totalLayers: count,
+  contextSize: count,
+  expectedRamBytes: amount,
+  expectedVramBytes: amount,
+  fits: z.boolean(),
   /** Why it does not fit (empty when it does). */
-  problems: string[];
-}
+  problems: z.array(z.string()),
+});
+export type ModelFitPlan = z.infer<typeof modelFitPlanSchema>;
 
-export type EngineState = 'none' | 'idle' | 'loading' | 'ready' | 'error';
+export const engineStateSchema = z.enum(['none', 'idle', 'loading', 'ready', 'error']);
+export type EngineState = z.infer<typeof engineStateSchema>;
 
-export interface EngineStatus {
+export const engineStatusSchema = z.object({
   /** none: no model installed/chosen; idle: chosen, loads on first use; error: the load failed. */
-  state: EngineState;
-  modelId?: string;
-  displayName?: string;
-  error?: SerializedError;
+  state: engineStateSchema,
+  modelId: z.string().optional(),
+  displayName: z.string().optional(),
+  error: serializedErrorSchema.optional(),
   /** With state idle: the model was loaded and unloaded after `idleUnloadMinutes` without work. */
-  unloadedIdle?: boolean;
+  unloadedIdle: z.boolean().optional(),
   /** After a load: what the engine runs with. */
-  info?: { variant: string; gpu: string | false; gpuLayers: number; contextSize: number };
-}
+  info: z
+    .object({
+      variant: z.string(),
+      gpu: z.union([z.string(), z.literal(false)]),
+      gpuLayers: count,
+      contextSize: count,
+    })
+    .optional(),
+});
+export type EngineStatus = z.infer<typeof engineStatusSchema>;
 
-export interface AppInfo {
-  version: string;
-  dataDir: string;
+export const appInfoSchema = z.object({
+  version: z.string(),
+  dataDir: z.string(),
   /** 'web' when served by `llava-desk serve`, 'electron' in the desktop app. */
-  mode: 'web' | 'electron';
-  platform: string;
+  mode: z.enum(['web', 'electron']),
+  platform: z.string(),
   /** Whether `dialog.pickFolder` has a native chooser to show (the desktop app). */
-  canPickFolder: boolean;
-}
+  canPickFolder: z.boolean(),
+});
+export type AppInfo = z.infer<typeof appInfoSchema>;
 
-export interface SendResult {
-  user: ApiMessage;
+export const sendResultSchema = z.object({
+  user: messageSchema,
   /** The answer, `streaming`; its text arrives as `chats.token` events. */
-  answer: ApiMessage;
-}
+  answer: messageSchema,
+});
+export type SendResult = z.infer<typeof sendResultSchema>;
 
 /** Batch jobs (describe a folder; see docs/BATCH.md). */
 export const batchPresetSchema = z.enum(['caption', 'detailed', 'keywords', 'alt-text']);
@@ -249,52 +278,65 @@ export const batchKeywordsSchema = z
   })
   .strict();
 
-export type BatchItemState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
+export const batchItemStateSchema = z.enum(['queued', 'running', 'done', 'failed', 'skipped']);
+export type BatchItemState = z.infer<typeof batchItemStateSchema>;
 
 /** One image of a batch job; `path` is relative to the folder, `/`-separated. */
-export interface BatchItem {
-  path: string;
-  state: BatchItemState;
+export const batchItemSchema = z.object({
+  path: z.string(),
+  state: batchItemStateSchema,
   /** The description (done, or skipped as already described). */
-  text?: string;
+  text: z.string().optional(),
   /** Why it failed (a code of the imaging or engine step and a readable message). */
-  error?: { code: string; message: string };
+  error: storedErrorSchema.optional(),
   /** A small preview, sent once when the image starts. */
-  thumbnail?: { mime: string; data: Uint8Array };
-}
+  thumbnail: z.object({ mime: z.string(), data: bytes }).optional(),
+});
+export type BatchItem = z.infer<typeof batchItemSchema>;
 
-export interface BatchProgress {
-  total: number;
-  described: number;
-  skipped: number;
-  failed: number;
-  remaining: number;
-  perMinute: number;
-  etaSeconds?: number;
-}
+export const batchProgressSchema = z.object({
+  total: count,
+  described: count,
+  skipped: count,
+  failed: count,
+  remaining: count,
+  perMinute: amount,
+  etaSeconds: amount.optional(),
+});
+export type BatchProgress = z.infer<typeof batchProgressSchema>;
 
 /** `pausing`: asked to pause, finishing what is already generated; `paused`: holding. */
-export type BatchState =
-  'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'finished' | 'error';
+export const batchStateSchema = z.enum([
+  'idle',
+  'starting',
+  'running',
+  'pausing',
+  'paused',
+  'finished',
+  'error',
+]);
+export type BatchState = z.infer<typeof batchStateSchema>;
 
-export interface BatchSummary {
-  described: number;
-  skipped: number;
-  failed: number;
-  cancelled: boolean;
-  ms: number;
-}
+export const batchSummarySchema = z.object({
+  described: count,
+  skipped: count,
+  failed: count,
+  cancelled: z.boolean(),
+  ms: amount,
+});
+export type BatchSummary = z.infer<typeof batchSummarySchema>;
 
 /** The one batch job of the app (the latest), as the Batch view shows it. */
-export interface BatchStatus {
-  state: BatchState;
-  jobId?: string;
-  folder?: string;
-  progress: BatchProgress;
-  items: BatchItem[];
-  summary?: BatchSummary;
-  error?: SerializedError;
-}
+export const batchStatusSchema = z.object({
+  state: batchStateSchema,
+  jobId: z.string().optional(),
+  folder: z.string().optional(),
+  progress: batchProgressSchema,
+  items: z.array(batchItemSchema),
+  summary: batchSummarySchema.optional(),
+  error: serializedErrorSchema.optional(),
+});
+export type BatchStatus = z.infer<typeof batchStatusSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Methods
@@ -403,9 +445,9 @@ export const METHOD_PARAMS = {
   'dialog.pickFolder': z.object({ title: z.string().max(200).optional() }).strict(),
   /**
    * One question about image files on this machine, outside any chat (`llava-desk ask` attached
-   * to a running server): answered by the loaded model, streamed as `engine.token` events with
-   * the caller's `askId`. `modelPath`/`mmprojPath`, when given, must be the active model's
-   * (MODEL_BUSY otherwise: the server never loads a second model for it).
+   * to a running app or server): answered by the loaded model, streamed as `engine.token` events
+   * with the caller's `askId`. `modelPath`/`mmprojPath`, when given, must be the active model's
+   * (MODEL_BUSY otherwise: the app never loads a second model for it).
    */
   'engine.ask': z
     .object({
@@ -427,39 +469,55 @@ export const METHOD_PARAMS = {
     .strict(),
 } as const;
 
-/** Result types of every method, by name. */
-export interface MethodResults {
-  'app.info': AppInfo;
-  'settings.get': Settings;
-  'settings.update': Settings;
-  'chats.list': ApiConversationSummary[];
-  'chats.get': ApiConversation;
-  'chats.create': ApiConversation;
-  'chats.rename': ApiConversationSummary;
-  'chats.delete': Record<string, never>;
-  'chats.send': SendResult;
-  'chats.stop': { stopped: boolean };
-  'chats.regenerate': { answer: ApiMessage };
-  'chats.edit': SendResult;
-  'images.add': AddedImage;
-  'images.thumbnail': { mime: string; data: Uint8Array };
-  'models.list': ModelsState;
-  'models.download': { id: string };
-  'models.cancelDownload': Record<string, never>;
-  'models.delete': Record<string, never>;
-  'models.import': ApiInstalledModel;
-  'models.select': EngineStatus;
-  'models.plan': ModelFitPlan;
-  'engine.status': EngineStatus;
-  'batch.start': BatchStatus;
-  'batch.pause': BatchStatus;
-  'batch.resume': BatchStatus;
-  'batch.cancel': BatchStatus;
-  'batch.status': BatchStatus;
+const nothing = z.object({}).strict();
+
+/** An `engine.ask` answer: the engine's own result (text, token ids, why it stopped, timings). */
+const askResultSchema = z.object({
+  text: z.string(),
+  tokens: z.array(z.number().int()),
+  stopReason: z.enum(['eog', 'maxTokens', 'aborted', 'contextFull']),
+  stats: z.custom<AskStats>((v) => typeof v === 'object' && v !== null),
+});
+const batchStatusResult = batchStatusSchema;
+
+/** Result schemas of every method, by name (the core produces them; tests check it does). */
+export const METHOD_RESULTS = {
+  'app.info': appInfoSchema,
+  'settings.get': settingsSchema,
+  'settings.update': settingsSchema,
+  'chats.list': z.array(conversationSummarySchema),
+  'chats.get': conversationSchema,
+  'chats.create': conversationSchema,
+  'chats.rename': conversationSummarySchema,
+  'chats.delete': nothing,
+  'chats.send': sendResultSchema,
+  'chats.stop': z.object({ stopped: z.boolean() }),
+  'chats.regenerate': z.object({ answer: messageSchema }),
+  'chats.edit': sendResultSchema,
+  'images.add': addedImageSchema,
+  'images.thumbnail': z.object({ mime: z.string(), data: bytes }),
+  'models.list': modelsStateSchema,
+  'models.download': z.object({ id: z.string() }),
+  'models.cancelDownload': nothing,
+  'models.delete': nothing,
+  'models.import': installedModelSchema,
+  'models.select': engineStatusSchema,
+  'models.plan': modelFitPlanSchema,
+  'engine.status': engineStatusSchema,
+  'batch.start': batchStatusResult,
+  'batch.pause': batchStatusResult,
+  'batch.resume': batchStatusResult,
+  'batch.cancel': batchStatusResult,
+  'batch.status': batchStatusResult,
   /** `null` when the chooser was cancelled. */
-  'dialog.pickFolder': { path: string | null };
-  'engine.ask': AskResult;
-}
+  'dialog.pickFolder': z.object({ path: z.string().nullable() }),
+  'engine.ask': askResultSchema,
+} as const satisfies Record<keyof typeof METHOD_PARAMS, z.ZodType>;
+
+/** Result types of every method, by name, derived from METHOD_RESULTS. */
+export type MethodResults = {
+  [M in keyof typeof METHOD_RESULTS]: z.output<(typeof METHOD_RESULTS)[M]>;
+};
 
 export type MethodName = keyof typeof METHOD_PARAMS;
 /** Params as the caller writes them (defaults optional). */
@@ -474,19 +532,9 @@ export const API_METHODS = Object.keys(METHOD_PARAMS) as MethodName[];
 // Events
 // ---------------------------------------------------------------------------------------------
 
-const progressSchema = z.object({
-  doneBytes: z.number().nonnegative(),
-  totalBytes: z.number().nonnegative().optional(),
-  bytesPerSecond: z.number().nonnegative(),
-  etaSeconds: z.number().nonnegative().optional(),
-});
-
-const errorSchema = z.object({ code: z.string(), message: z.string() });
-
 /**
- * Payload schemas of every core-to-renderer event. Chat and model types are kept loose here
- * (`z.custom`) because the core produces them; the schemas document the envelope and let a
- * transport check it.
+ * Payload schemas of every core-to-renderer event, as checked as the method results: each is
+ * the schema of what the core sends (a transport or a test can check a payload with it).
  */
 export const EVENT_PAYLOADS = {
   /** A piece of an answer being written. */
@@ -496,39 +544,26 @@ export const EVENT_PAYLOADS = {
     text: z.string(),
   }),
   /** A message changed: an answer ended (complete, stopped, error) or a partial save. */
-  'chats.message': z.object({
-    conversationId: z.string(),
-    message: z.custom<ApiMessage>((v) => typeof v === 'object' && v !== null),
-  }),
+  'chats.message': z.object({ conversationId: z.string(), message: messageSchema }),
   /** The list of conversations changed (created, renamed, titled, deleted). */
   'chats.changed': z.object({ conversationId: z.string().optional() }),
   /** Download progress of one model, at most a few times a second. */
-  'models.progress': z.object({ id: z.string(), progress: progressSchema }),
+  'models.progress': z.object({ id: z.string(), progress: downloadProgressSchema }),
   /** A download ended or changed state. */
   'models.download': z.object({
     id: z.string(),
     state: z.enum(['running', 'done', 'paused', 'failed']),
-    error: errorSchema.optional(),
+    error: serializedErrorSchema.optional(),
   }),
   /** Installed models or the catalog state changed; fetch `models.list` again. */
   'models.changed': z.object({}),
-  'engine.status': z.custom<EngineStatus>((v) => typeof v === 'object' && v !== null),
+  'engine.status': engineStatusSchema,
   /** The batch job's state and counts changed (at most a few times a second, and at its end). */
-  'batch.progress': z.object({
-    state: z.enum(['idle', 'starting', 'running', 'pausing', 'paused', 'finished', 'error']),
-    jobId: z.string().optional(),
-    folder: z.string().optional(),
-    progress: z.custom<BatchProgress>((v) => typeof v === 'object' && v !== null),
-    summary: z.custom<BatchSummary>((v) => typeof v === 'object' && v !== null).optional(),
-    error: errorSchema.optional(),
-  }),
-  /** A piece of an `engine.ask` answer (as the model wrote it: a leading space is kept). */
+  'batch.progress': batchStatusSchema.omit({ items: true }),
+  /** A piece of an `engine.ask` answer. */
   'engine.token': z.object({ askId: z.string(), text: z.string() }),
   /** One image of the batch job changed (queued, started with its thumbnail, done, failed). */
-  'batch.item': z.object({
-    jobId: z.string(),
-    item: z.custom<BatchItem>((v) => typeof v === 'object' && v !== null),
-  }),
+  'batch.item': z.object({ jobId: z.string(), item: batchItemSchema }),
 } as const;
 
 export type EventName = keyof typeof EVENT_PAYLOADS;
@@ -540,9 +575,8 @@ export const API_EVENTS = Object.keys(EVENT_PAYLOADS) as EventName[];
 // Envelopes
 // ---------------------------------------------------------------------------------------------
 
-/** What every call answers, on both transports. */
-export type ApiResponse<T = unknown> =
-  { ok: true; value: T } | { ok: false; error: SerializedError };
+/** What every call answers, on both transports: the project's one Result envelope. */
+export type ApiResponse<T = unknown> = Result<T, SerializedError>;
 
 /**
  * The surface the Electron preload exposes as `window.llavaDesk` (contextBridge). Generic on
@@ -563,11 +597,6 @@ export type WireClientMessage = { type: 'call'; id: number; method: string; para
 export type WireServerMessage =
   | ({ type: 'result'; id: number | null } & ApiResponse)
   | { type: 'event'; name: string; payload: unknown };
-
-/** The WebSocket path in web mode, and the subprotocols (the token travels as the second). */
-export const WS_PATH = '/api/ws';
-export const WS_PROTOCOL = 'llava-desk.v1';
-export const WS_TOKEN_PROTOCOL_PREFIX = 'token.';
 
 /** Types re-exported for the renderer's convenience. */
 export type { AskStats, StopReason };

@@ -50,6 +50,14 @@ export interface PreparedImage {
   rgb: Uint8Array;
 }
 
+/**
+ * An image of a completion request. Its pixels may be left out when the session's cache in the
+ * engine process already holds the image (a follow-up about the same picture): the id (the pixel
+ * hash) and size still place and key its marker. When the engine needs pixels it was not given it
+ * refuses with ENGINE_IMAGES_NEEDED and the host sends them (src-main/engine/engine-client.ts).
+ */
+export type RequestImage = Omit<PreparedImage, 'rgb'> & { rgb?: Uint8Array | undefined };
+
 /** An image's embeddings exactly as the engine feeds them to the LLM (`llava-desk embed`). */
 export interface ImageEmbeddings {
   /** Image tokens (rows), over all the images given, in order. */

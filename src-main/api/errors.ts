@@ -33,6 +33,19 @@ export const ERROR_CODES = [
   'NATIVE_BRIDGE_LOAD_FAILED',
   'NO_BACKENDS',
   'MODEL_NOT_VISION',
+  /** A native model is still used by a context or an mtmd context built on it. */
+  'IN_USE',
+  /** A native object was used after dispose(). */
+  'DISPOSED',
+  /** Logits were asked for before any evaluation produced them. */
+  'NO_LOGITS',
+  /** A native failure with no more specific code (a C++ exception, an allocation failure). */
+  'NATIVE_ERROR',
+  /**
+   * Between the engine host and its process only: a request left out the pixels of an image the
+   * session's cache no longer holds; the host sends the request again with every image's pixels.
+   */
+  'ENGINE_IMAGES_NEEDED',
   // chats
   'CHAT_NOT_FOUND',
   'MESSAGE_NOT_FOUND',
@@ -87,8 +100,44 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && KNOWN_CODES.has(value);
 }
 
+/**
+ * The codes the native addon sets (`native/src/common.h`, namespace `code`) and those of its
+ * loader (`src-main/engine/native/binding.ts`): each is an API error code, so a native error keeps
+ * its code when it crosses to the renderer (tests/unit/error-codes.test.ts reads common.h).
+ */
+export const NATIVE_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'MODEL_LOAD_FAILED',
+  'MMPROJ_LOAD_FAILED',
+  'CONTEXT_CREATE_FAILED',
+  'CONTEXT_FULL',
+  'CONTEXT_BUSY',
+  'IN_USE',
+  'DISPOSED',
+  'ABORTED',
+  'TOKENIZE_FAILED',
+  'IMAGE_PROCESSING_FAILED',
+  'ENCODE_FAILED',
+  'DECODE_FAILED',
+  'NO_LOGITS',
+  'NATIVE_ERROR',
+  // the loader
+  'NO_BACKENDS',
+  'NATIVE_BRIDGE_MISSING',
+  'NATIVE_BRIDGE_MISMATCH',
+  'NATIVE_BRIDGE_LOAD_FAILED',
+] as const satisfies readonly ErrorCode[];
+
+export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
+
 /** The shape every error takes when it crosses a process or network boundary. */
 export interface SerializedError {
   code: ErrorCode;
   message: string;
+}
+
+/** The refusal of a call to a method the contract does not have, on every transport. */
+export function unknownMethodError(method: unknown): SerializedError {
+  const name = typeof method === 'string' ? method : String(method);
+  return { code: 'INVALID_ARGUMENT', message: `Unknown method ${JSON.stringify(name)}.` };
 }

@@ -253,8 +253,9 @@ export class ChatService {
           {
             signal,
             onToken: (event) => {
-              // The first piece usually carries the space after the template's "ASSISTANT:".
-              const piece = text === '' ? event.text.trimStart() : event.text;
+              // The engine streams the answer's pieces as its final text has them (leading
+              // whitespace already dropped).
+              const piece = event.text;
               if (piece === '') return;
               text += piece;
               unsent += piece;

@@ -1,6 +1,7 @@
 import type { AddedImage, ApiImageRef, Detail } from '../api/contract.js';
 import type { PreparedImage as EngineImage } from '../api/engine.js';
 import { ImageStore } from '../chats/image-store.js';
+import { LlavaDeskError } from '../common/errors.js';
 import type { StoreFs } from '../common/store-fs.js';
 import {
   estimateTokenCounter,
@@ -75,13 +76,27 @@ export class ImageService {
     };
   }
 
-  /** The reference of a stored image (added in this session, or read back from the store). */
+  /**
+   * The reference of a stored image: added in this session, or read back from the width, height
+   * and type the store kept when it was added. Only an image stored before those were kept is
+   * decoded, once; what the decode finds is then stored with it.
+   */
   async refOf(id: string): Promise<ApiImageRef> {
     const known = this.#refs.get(id);
     if (known) return known;
-    const bytes = await this.store.read(id);
-    const report = await planForEncoder({ bytes, name: id.slice(0, 12) });
-    const ref = { id, width: report.width, height: report.height, mime: MIME[report.format] };
+    const stored = await this.store.readMeta(id);
+    let ref: ApiImageRef;
+    if (stored) {
+      if (!(await this.store.has(id))) {
+        throw new LlavaDeskError('IMAGE_NOT_FOUND', `image ${id} is not in the image store`);
+      }
+      ref = { id, ...stored };
+    } else {
+      const bytes = await this.store.read(id);
+      const report = await planForEncoder({ bytes, name: id.slice(0, 12) });
+      ref = { id, width: report.width, height: report.height, mime: MIME[report.format] };
+      await this.store.putMeta(id, ref);
+    }
     this.#refs.set(id, ref);
     return ref;
   }

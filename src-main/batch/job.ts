@@ -310,7 +310,7 @@ export class BatchJob {
       const path = item.image.path;
       const aborted =
         !outcome ||
-        (outcome.ok ? outcome.result.stopReason === 'aborted' : outcome.error.code === 'ABORTED');
+        (outcome.ok ? outcome.value.stopReason === 'aborted' : outcome.error.code === 'ABORTED');
       if (aborted && this.#state !== 'running') {
         if (this.#state === 'paused') retry.push(item);
         continue;
@@ -326,7 +326,7 @@ export class BatchJob {
         await this.#fail(store, run.run, path, error.code, error.message, summary);
         continue;
       }
-      const text = outcome.result.text.trim();
+      const text = outcome.value.text.trim();
       const keywords = keywordsOf(text, settings);
       let record: DoneRecord = {
         status: 'done',
@@ -337,8 +337,8 @@ export class BatchJob {
         model,
         prompt,
         text,
-        tokens: outcome.result.tokens.length,
-        ms: outcome.result.stats.totalMs,
+        tokens: outcome.value.tokens.length,
+        ms: outcome.value.stats.totalMs,
         run: run.run,
         at: new Date().toISOString(),
         ...(keywords ? { keywords: keywords.keywords } : {}),

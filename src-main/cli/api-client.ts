@@ -1,8 +1,5 @@
 import WebSocket from 'ws';
 import {
-  WS_PATH,
-  WS_PROTOCOL,
-  WS_TOKEN_PROTOCOL_PREFIX,
   type MethodName,
   type MethodParams,
   type MethodResult,
@@ -12,6 +9,7 @@ import { isErrorCode } from '../api/errors.js';
 import { LlavaDeskError } from '../common/errors.js';
 import type { Discovery } from '../server/discovery.js';
 import { decodeWire, encodeWire } from '../server/wire-codec.js';
+import { WS_PATH, WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from '../shared/web-socket.js';
 
 /**
  * The API contract of a running llava-desk server, over its WebSocket, as the CLI uses it when it
@@ -45,7 +43,7 @@ export class ApiClient {
     const origin = `http://${host}:${server.port}`;
     const ws = new WebSocket(
       `ws://${host}:${server.port}${WS_PATH}`,
-      [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${server.token}`],
+      [WS_SUBPROTOCOL, `${WS_TOKEN_SUBPROTOCOL_PREFIX}${server.token}`],
       { origin, handshakeTimeout: 5000 },
     );
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { AskResult, PreparedImage, TokenEvent } from '../api/engine.js';
 import { LlavaDeskError } from '../common/errors.js';
 import { ChatSession, type CompletionEngine } from './chat-session.js';
+import { countImageMarkers } from './kv-plan.js';
 
 /** The placeholder users write in raw prompts; replaced by the runtime's own marker. */
 export const RAW_IMAGE_PLACEHOLDER = '<image>';
@@ -37,16 +38,17 @@ export async function askOnce(
   };
   const callbacks = onToken ? { onToken } : {};
   if (question.raw === true) {
-    const parts = question.prompt.split(RAW_IMAGE_PLACEHOLDER);
-    if (parts.length - 1 !== images.length) {
+    const placeholders = countImageMarkers(question.prompt, RAW_IMAGE_PLACEHOLDER);
+    if (placeholders !== images.length) {
       throw new LlavaDeskError(
         'USAGE',
-        `The --raw prompt has ${parts.length - 1} ${RAW_IMAGE_PLACEHOLDER} but ${images.length} ` +
+        `The --raw prompt has ${placeholders} ${RAW_IMAGE_PLACEHOLDER} but ${images.length} ` +
           'image(s) were prepared (with --detail high one image can become several).',
       );
     }
+    const raw = question.prompt.split(RAW_IMAGE_PLACEHOLDER).join(imageMarker);
     return await engine.complete(
-      { sessionId: question.sessionId, raw: parts.join(imageMarker), images, sampling },
+      { sessionId: question.sessionId, raw, images, sampling },
       callbacks,
     );
   }

@@ -23,6 +23,8 @@ export class EngineClient {
   #loadOptions: EngineLoadOptions | undefined;
   #info: EngineInfo | undefined;
   #loadedGeneration = -1;
+  /** Per session, the images whose pixels this process has evaluated (reset by each load). */
+  #sentImages = new Map<string, Set<string>>();
 
   constructor(launcher: WorkerLauncher = defaultEngineLauncher(), options?: SupervisionOptions) {
     this.#worker = new SupervisedWorker<EngineMethods>(launcher, options);
@@ -38,20 +40,42 @@ export class EngineClient {
 
   async load(options: EngineLoadOptions): Promise<EngineInfo> {
     this.#loadOptions = options;
+    this.#sentImages.clear();
     this.#info = await this.#worker.call('load', options);
     this.#loadedGeneration = this.#worker.generation;
     return this.#info;
   }
 
+  /**
+   * VisionEngine.complete in the engine process. The pixels of images this session already had
+   * evaluated are left out (the engine keys them by id and reuses its cache); if the engine no
+   * longer holds one (its sequence went to another session, an edit cut it away) it answers
+   * ENGINE_IMAGES_NEEDED before evaluating anything, and the request goes again with every pixel.
+   */
   async complete(
     request: CompletionRequest,
     callbacks: { onToken?: (event: TokenEvent) => void; signal?: AbortSignal } = {},
   ): Promise<AskResult> {
     await this.#reloadAfterRestart();
-    return this.#worker.call('complete', request, {
+    const options = {
       ...(callbacks.onToken ? { onEvent: callbacks.onToken } : {}),
       ...(callbacks.signal ? { signal: callbacks.signal } : {}),
-    });
+    };
+    const sent = this.#sentImages.get(request.sessionId);
+    const lean = sent ? withoutPixelsOf(request, sent) : request;
+    let result: AskResult;
+    try {
+      result = await this.#worker.call('complete', lean, options);
+    } catch (error) {
+      if (lean === request || (error as { code?: unknown }).code !== 'ENGINE_IMAGES_NEEDED') {
+        throw error;
+      }
+      result = await this.#worker.call('complete', request, options);
+    }
+    const ids = this.#sentImages.get(request.sessionId) ?? new Set<string>();
+    for (const image of request.images) ids.add(image.id);
+    this.#sentImages.set(request.sessionId, ids);
+    return result;
   }
 
   /** VisionEngine.completeMany in the engine process. */
@@ -78,6 +102,7 @@ export class EngineClient {
   }
 
   async closeSession(sessionId: string): Promise<void> {
+    this.#sentImages.delete(sessionId);
     if (this.#worker.running) await this.#worker.call('closeSession', { sessionId });
   }
 
@@ -96,6 +121,17 @@ export class EngineClient {
     if (this.#worker.running && this.#worker.generation === this.#loadedGeneration) return;
     await this.load(this.#loadOptions);
   }
+}
+
+/** The request with the pixels of the images in `held` left out (the same object when none is). */
+function withoutPixelsOf(request: CompletionRequest, held: ReadonlySet<string>): CompletionRequest {
+  if (!request.images.some((image) => held.has(image.id) && image.rgb)) return request;
+  return {
+    ...request,
+    images: request.images.map((image) =>
+      held.has(image.id) ? { id: image.id, width: image.width, height: image.height } : image,
+    ),
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import type {
 } from '../api/engine.js';
 import type { CompletionRequest, ManyOutcome } from './vision-engine.js';
 
-/** The engine process's RPC methods (see process/rpc-protocol.ts for the wire format). */
+/** The engine process's RPC methods (see process/rpc-messages.ts for the wire format). */
 export type EngineMethods = {
   load: { params: EngineLoadOptions; result: EngineInfo; event: never };
   complete: { params: CompletionRequest; result: AskResult; event: TokenEvent };

@@ -52,7 +52,17 @@ export function appendToKvState(state: KvState, text: string, nPast: number): Kv
   return { text: next, checkpoints: [...state.checkpoints, { textLength: next.length, nPast }] };
 }
 
-export function countOccurrences(text: string, needle: string): number {
+/**
+ * How many image markers a prompt holds: the one count of them. The engine checks it against the
+ * images given and finds how many images a kept cache prefix already holds; the CLI checks a
+ * --raw prompt's placeholders with it. (The addon counts again only to word the error when
+ * mtmd_tokenize itself refuses a mismatch.)
+ */
+export function countImageMarkers(text: string, marker: string): number {
+  return countOccurrences(text, marker);
+}
+
+function countOccurrences(text: string, needle: string): number {
   if (needle === '') return 0;
   let count = 0;
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {

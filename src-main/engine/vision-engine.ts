@@ -4,14 +4,15 @@ import type {
   EngineLoadOptions,
   ImageEmbeddings,
   PreparedImage,
+  RequestImage,
   SamplingOptions,
   TokenEvent,
 } from '../api/engine.js';
-import type { SerializedError } from '../api/errors.js';
+import type { Result } from '../api/result.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
 import {
   appendToKvState,
-  countOccurrences,
+  countImageMarkers,
   keyImageMarkers,
   markerEnd,
   planContinuation,
@@ -47,8 +48,11 @@ export interface CompletionRequest {
   conversation?: PromptConversation;
   /** Verbatim prompt text; each image marker (see `EngineInfo.imageMarker`) takes the next image. */
   raw?: string;
-  /** Every image of the conversation, in the order of its markers. */
-  images: readonly PreparedImage[];
+  /**
+   * Every image of the conversation, in the order of its markers; pixels only needed for those
+   * the session's cache does not hold (see RequestImage).
+   */
+  images: readonly RequestImage[];
   sampling?: SamplingOptions;
 }
 
@@ -64,7 +68,8 @@ export interface ManyCallbacks {
 }
 
 /** One request's outcome in completeMany(): a failure of one request does not fail the others. */
-export type ManyOutcome = { ok: true; result: AskResult } | { ok: false; error: SerializedError };
+/** One request's outcome in a batch: the project's Result envelope (api/result.ts). */
+export type ManyOutcome = Result<AskResult>;
 
 const DEFAULT_MAX_TOKENS = 512;
 
@@ -103,7 +108,9 @@ export class VisionEngine {
 
   static async load(options: EngineLoadOptions): Promise<VisionEngine> {
     // Typed errors for missing, truncated, mismatched or outdated files before llama.cpp sees them
-    // (checked while node-llama-cpp loads its backends).
+    // (checked while node-llama-cpp loads its backends). The addon checks the files' integrity
+    // again when it opens them (native/src/common.h ValidateGguf): not a repeat by choice but its
+    // own precondition at the moment of loading; the codes a user acts on come from here.
     const [, bridge] = await Promise.all([
       validatePair(options.modelPath, options.mmprojPath),
       loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' }),
@@ -313,7 +320,10 @@ export class VisionEngine {
     const marker = this.info.imageMarker;
     const { rendered, slot, plan } = this.#prepareSequence(request);
 
-    const skipImages = countOccurrences(rendered.slice(0, plan.keep.textLength), marker);
+    const skipImages = countImageMarkers(rendered.slice(0, plan.keep.textLength), marker);
+    // Before any evaluation: a request without the pixels this sequence needs is refused (the
+    // sequence was only cut to the prefix it shares, which the resent request shares too).
+    requirePixels(request.images.slice(skipImages));
     const bitmaps = request.images.slice(skipImages).map((image) => this.#bitmap(image));
     const signal = callbacks.signal;
     // The context checks this flag between tokens and inside each decode step.
@@ -341,13 +351,13 @@ export class VisionEngine {
             slot.seqId,
             evaluated.nPast,
             nativeSampling(request.sampling ?? {}),
-            callbacks.onToken ? (token, text) => callbacks.onToken?.({ token, text }) : undefined,
+            streamAnswer(callbacks.onToken),
           );
     } finally {
       signal?.removeEventListener('abort', onAbort);
       for (const bitmap of bitmaps) bitmap.dispose();
     }
-    const answer = generated.text.trimStart();
+    const answer = answerText(generated.text);
     slot.kv = appendToKvState(
       slot.kv,
       this.#cachedAnswerText(request, rendered, answer, generated, evaluated.nPast),
@@ -407,20 +417,24 @@ export class VisionEngine {
           logits: r.logits,
           options: nativeSampling(requests[r.index]?.sampling ?? {}),
         })),
-        callbacks.onToken
-          ? (events) => {
-              for (const e of events) {
-                const r = ready[e.index];
-                if (r) callbacks.onToken?.(r.index, { token: e.token, text: e.text });
-              }
+        (() => {
+          const onToken = callbacks.onToken;
+          if (!onToken) return undefined;
+          const pieces = ready.map(() => answerPieces());
+          return (events: ReadonlyArray<{ index: number; token: number; text: string }>) => {
+            for (const e of events) {
+              const r = ready[e.index];
+              const piece = pieces[e.index];
+              if (r && piece) onToken(r.index, { token: e.token, text: piece(e.text) });
             }
-          : undefined,
+          };
+        })(),
       );
       const finished = performance.now();
       for (const [i, r] of ready.entries()) {
         const g = generated[i];
         if (!g) continue;
-        outcomes[r.index] = { ok: true, result: manyResult(r, g, finished) };
+        outcomes[r.index] = { ok: true, value: manyResult(r, g, finished) };
       }
       return outcomes;
     } catch (error) {
@@ -460,7 +474,7 @@ export class VisionEngine {
       keep = { textLength: keep.textLength + head.length, nPast: ev.nPast };
       remainder = remainder.slice(firstImage);
     }
-    const skipImages = countOccurrences(rendered.slice(0, keep.textLength), marker);
+    const skipImages = countImageMarkers(rendered.slice(0, keep.textLength), marker);
     const bitmaps = request.images.slice(skipImages).map((image) => this.#bitmap(image));
     try {
       const evaluated = await this.#mtmd.evalPrompt(
@@ -505,7 +519,7 @@ export class VisionEngine {
   } {
     const marker = this.info.imageMarker;
     const plainPrompt = this.#render(request);
-    const markers = countOccurrences(plainPrompt, marker);
+    const markers = countImageMarkers(plainPrompt, marker);
     if (markers !== request.images.length) {
       throw new LlavaDeskError(
         'INVALID_ARGUMENT',
@@ -564,7 +578,7 @@ export class VisionEngine {
       return this.#answerAsRendered(request, prompt, answer) ?? generated.text;
     }
     const partial = this.#model.detokenize(generated.tokens.slice(0, Math.max(0, decoded)));
-    return this.#answerAsRendered(request, prompt, partial.trimStart()) ?? partial;
+    return this.#answerAsRendered(request, prompt, answerText(partial)) ?? partial;
   }
 
   /**
@@ -593,14 +607,16 @@ export class VisionEngine {
     return at < 0 ? undefined : region.slice(0, at + answer.length);
   }
 
-  #bitmap(image: PreparedImage): NativeBitmap {
-    if (image.rgb.length !== image.width * image.height * 3) {
+  #bitmap(image: RequestImage): NativeBitmap {
+    const rgb = image.rgb;
+    if (!rgb) throw pixelsNeeded([image.id]);
+    if (rgb.length !== image.width * image.height * 3) {
       throw new LlavaDeskError(
         'INVALID_ARGUMENT',
-        `Image ${image.id}: ${image.rgb.length} bytes is not ${image.width}x${image.height} RGB.`,
+        `Image ${image.id}: ${rgb.length} bytes is not ${image.width}x${image.height} RGB.`,
       );
     }
-    return this.#mtmd.createBitmap(image.width, image.height, image.rgb, image.id);
+    return this.#mtmd.createBitmap(image.width, image.height, rgb, image.id);
   }
 }
 
@@ -659,10 +675,52 @@ interface EvaluatedRequest {
   promptDone: number;
 }
 
+/**
+ * The answer starts after the template's separator: the whitespace a model generates first (the
+ * space after "ASSISTANT:") is not part of it. The one place that rule lives: the final text and
+ * the streamed pieces (`answerPieces`) both follow it, so the pieces join to exactly the text and
+ * no consumer trims again.
+ */
+function answerText(generated: string): string {
+  return generated.trimStart();
+}
+
+/** Turns the generated pieces, in order, into the answer's pieces (leading whitespace dropped). */
+function answerPieces(): (piece: string) => string {
+  let started = false;
+  return (piece) => {
+    if (started) return piece;
+    const text = answerText(piece);
+    started = text !== '';
+    return text;
+  };
+}
+
+function streamAnswer(
+  onToken: ((event: TokenEvent) => void) | undefined,
+): ((token: number, text: string) => void) | undefined {
+  if (!onToken) return undefined;
+  const piece = answerPieces();
+  return (token, text) => onToken({ token, text: piece(text) });
+}
+
+/** Refuses images sent without pixels where they must be evaluated (ENGINE_IMAGES_NEEDED). */
+function requirePixels(images: readonly RequestImage[]): void {
+  const missing = images.filter((image) => !image.rgb).map((image) => image.id);
+  if (missing.length > 0) throw pixelsNeeded(missing);
+}
+
+function pixelsNeeded(ids: readonly string[]): LlavaDeskError {
+  return new LlavaDeskError(
+    'ENGINE_IMAGES_NEEDED',
+    `The session's cache does not hold image(s) ${ids.join(', ')}: send their pixels.`,
+  );
+}
+
 function manyResult(r: EvaluatedRequest, g: NativeGenerateResult, finished: number): AskResult {
   const promptMs = r.promptDone - r.started;
   return {
-    text: g.text.trimStart(),
+    text: answerText(g.text),
     tokens: g.tokens,
     stopReason: g.stopReason === 'callbackError' ? 'aborted' : g.stopReason,
     stats: {

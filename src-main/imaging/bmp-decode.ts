@@ -16,7 +16,7 @@ export interface RawBitmap {
 export class BmpError extends Error {
   constructor(
     message: string,
-    readonly kind: 'corrupt' | 'unsupported' | 'too-large',
+    readonly kind: 'corrupt' | 'unsupported',
   ) {
     super(message);
     this.name = 'BmpError';
@@ -241,15 +241,16 @@ function decodeDirect(data: DataView, length: number, header: BmpHeader): RawBit
   return { width, height, channels: 4, data: out };
 }
 
-/** Decodes a BMP. `maxPixels` is checked against the header before anything is allocated. */
-export function decodeBmp(bytes: Uint8Array, maxPixels: number): RawBitmap {
+/**
+ * Decodes a BMP. The pixel limit is not checked here: decodeImage checks it once, before any
+ * decoder runs, on the size header-size.ts reads from the same header fields (whenever this
+ * decoder can read its header, so can that one).
+ */
+export function decodeBmp(bytes: Uint8Array): RawBitmap {
   const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header = readHeader(data, bytes.length);
   const { width, height, bitsPerPixel: bpp, compression } = header;
   if (width <= 0 || height <= 0) throw new BmpError('the BMP has no pixels', 'corrupt');
-  if (width * height > maxPixels) {
-    throw new BmpError(`${width} x ${height} pixels is over the limit`, 'too-large');
-  }
   if (header.pixelOffset >= bytes.length) {
     throw new BmpError('the BMP pixel data is missing', 'corrupt');
   }

@@ -135,31 +135,39 @@ function rawSource(bitmap: RawBitmap, orientation: ExifOrientation): Source {
   };
 }
 
-async function heicSource(input: ImageInput, options: ResolvedDecodeOptions): Promise<Source> {
-  const result = await decodeHeic(input.bytes, options.maxPixels, options.timeoutSeconds);
+async function heicSource(
+  input: ImageInput,
+  options: ResolvedDecodeOptions,
+  sizeChecked: boolean,
+): Promise<Source> {
+  // The worker checks libheif's size of the image only where our box reader found none.
+  const limit = sizeChecked ? Number.POSITIVE_INFINITY : options.maxPixels;
+  const result = await decodeHeic(input.bytes, limit, options.timeoutSeconds);
   if (!result.ok) {
-    if (result.reason === 'timeout') throw imageTimeout(input.name, options.timeoutSeconds);
-    if (result.reason === 'too-large') throw imageTooLarge(input.name, result.message);
-    throw corruptImage(input.name, `HEIC could not be decoded (${result.message})`);
+    const { reason, message } = result.error;
+    if (reason === 'timeout') throw imageTimeout(input.name, options.timeoutSeconds);
+    if (reason === 'too-large') throw imageTooLarge(input.name, message);
+    throw corruptImage(input.name, `HEIC could not be decoded (${message})`);
   }
-  return rawSource(result.bitmap, readHeifHeader(input.bytes).orientation);
+  return rawSource(result.value, readHeifHeader(input.bytes).orientation);
 }
 
-function bmpSource(input: ImageInput, options: ResolvedDecodeOptions): Source {
+function bmpSource(input: ImageInput): Source {
   try {
-    return rawSource(decodeBmp(input.bytes, options.maxPixels), 1);
+    return rawSource(decodeBmp(input.bytes), 1);
   } catch (error) {
     if (!(error instanceof BmpError)) throw error;
-    if (error.kind === 'too-large') throw imageTooLarge(input.name, error.message);
     if (error.kind === 'unsupported') throw unsupportedImage(input.name, error.message);
     throw corruptImage(input.name, error.message);
   }
 }
 
+/** `sizeChecked`: the pixel limit was checked on the header's size already (decodeImage). */
 async function vipsSource(
   input: ImageInput,
   format: ImageFormat,
   options: ResolvedDecodeOptions,
+  sizeChecked: boolean,
 ): Promise<Source> {
   const base = sharpOptions(options);
   if (format === 'svg') {
@@ -172,7 +180,8 @@ async function vipsSource(
   } catch (error) {
     sharpFailure(input, error, options);
   }
-  checkPixels(input, { width: metadata.width, height: metadata.height }, options);
+  // libvips read the header where our own reader could not: the same check, on its reading.
+  if (!sizeChecked) checkPixels(input, { width: metadata.width, height: metadata.height }, options);
   if (format === 'svg') {
     const density = svgDensity(Math.max(metadata.width, metadata.height));
     const scale = density / 72;
@@ -180,6 +189,7 @@ async function vipsSource(
       width: Math.round(metadata.width * scale),
       height: Math.round(metadata.height * scale),
     };
+    // The rasterised size: a fact of its own (no header holds it), checked before rendering.
     checkPixels(input, size, options);
     return {
       pipeline: sharp(input.bytes, { ...base, density }),
@@ -210,10 +220,11 @@ async function openSource(
   input: ImageInput,
   format: ImageFormat,
   options: ResolvedDecodeOptions,
+  sizeChecked: boolean,
 ): Promise<Source> {
-  if (format === 'heic') return heicSource(input, options);
-  if (format === 'bmp') return bmpSource(input, options);
-  return vipsSource(input, format, options);
+  if (format === 'heic') return heicSource(input, options, sizeChecked);
+  if (format === 'bmp') return bmpSource(input);
+  return vipsSource(input, format, options, sizeChecked);
 }
 
 /**
@@ -234,10 +245,14 @@ export async function decodeImage(
   const sniff = sniffFormat(input.bytes);
   if (sniff.kind !== 'image') refuseUnrecognised(input);
   const format = sniff.format;
+  // The pixel limit, checked once on the size the header claims, before any decoder allocates.
+  // Where our reader cannot read the header, the libvips metadata (vipsSource) and the HEIC
+  // worker (libheif's own reading, before it decodes pixels) check it instead. libvips's own
+  // limitInputPixels stays on as its guard against data that outgrows its header.
   const claimed = readHeaderSize(input.bytes, format);
   if (claimed) checkPixels(input, claimed, options);
 
-  const source = await openSource(input, format, options);
+  const source = await openSource(input, format, options, claimed !== undefined);
   const [r, g, b] = options.background;
   let pipeline = source.pipeline
     .timeout({ seconds: options.timeoutSeconds })

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { Result } from '../api/result.js';
 import type { RawBitmap } from './bmp-decode.js';
 
 /*
@@ -8,9 +9,13 @@ import type { RawBitmap } from './bmp-decode.js';
  * that is terminated when it overruns: a hostile file cannot hang or crash the process.
  */
 
-export type HeicResult =
-  | { ok: true; bitmap: RawBitmap }
-  | { ok: false; reason: 'corrupt' | 'too-large' | 'timeout'; message: string };
+/** Why a decode failed; decode.ts turns it into the imaging error of that reason. */
+export interface HeicFailure {
+  reason: 'corrupt' | 'too-large' | 'timeout';
+  message: string;
+}
+
+export type HeicResult = Result<RawBitmap, HeicFailure>;
 
 interface WorkerReply {
   ok: boolean;
@@ -75,26 +80,30 @@ export function decodeHeic(
       resolve(result);
     };
     const timer = setTimeout(() => {
-      finish({ ok: false, reason: 'timeout', message: 'timed out' });
+      finish({ ok: false, error: { reason: 'timeout', message: 'timed out' } });
     }, timeoutSeconds * 1000);
     worker.on('message', (reply: WorkerReply) => {
       if (reply.ok && reply.data && reply.width && reply.height) {
         const data = Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength);
         finish({
           ok: true,
-          bitmap: { width: reply.width, height: reply.height, channels: 4, data },
+          value: { width: reply.width, height: reply.height, channels: 4, data },
         });
       } else {
         finish({
           ok: false,
-          reason: reply.reason ?? 'corrupt',
-          message: reply.message ?? 'decode failed',
+          error: { reason: reply.reason ?? 'corrupt', message: reply.message ?? 'decode failed' },
         });
       }
     });
-    worker.on('error', (error) => finish({ ok: false, reason: 'corrupt', message: error.message }));
+    worker.on('error', (error) =>
+      finish({ ok: false, error: { reason: 'corrupt', message: error.message } }),
+    );
     worker.on('exit', () =>
-      finish({ ok: false, reason: 'corrupt', message: 'the decoder stopped without an answer' }),
+      finish({
+        ok: false,
+        error: { reason: 'corrupt', message: 'the decoder stopped without an answer' },
+      }),
     );
   });
 }

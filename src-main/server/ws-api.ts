@@ -4,14 +4,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   API_EVENTS,
-  WS_PATH,
-  WS_PROTOCOL,
-  WS_TOKEN_PROTOCOL_PREFIX,
   type ApiResponse,
   type EventName,
   type WireServerMessage,
 } from '../api/contract.js';
 import { serializeError } from '../common/errors.js';
+import { WS_PATH, WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from '../shared/web-socket.js';
 import { reportBug } from '../common/report-bug.js';
 import { decodeClientFrame, FrameError, MAX_FRAME_BYTES } from './client-frames.js';
 import { encodeWire } from './wire-codec.js';
@@ -53,7 +51,7 @@ export function createWsApi(options: WsApiOptions): WsApi {
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
-    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
   });
   const known = new Set<string>(API_EVENTS);
 
@@ -119,8 +117,8 @@ export function createWsApi(options: WsApiOptions): WsApi {
       const offered = (req.headers['sec-websocket-protocol'] ?? '')
         .split(',')
         .map((p) => p.trim())
-        .find((p) => p.startsWith(WS_TOKEN_PROTOCOL_PREFIX));
-      const token = offered?.slice(WS_TOKEN_PROTOCOL_PREFIX.length) ?? '';
+        .find((p) => p.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX));
+      const token = offered?.slice(WS_TOKEN_SUBPROTOCOL_PREFIX.length) ?? '';
       if (!sameToken(token, options.token)) return refuse(socket, 401, 'Unauthorized');
       server.handleUpgrade(req, socket, head, (ws) => server.emit('connection', ws, req));
     },

@@ -1,4 +1,5 @@
 import type { ApiResponse, PreloadBridge } from '../api/contract.js';
+import { unknownMethodError } from '../api/errors.js';
 import { eventChannel, invokeChannel, type BridgeConfig } from './bridge-channels.js';
 
 // Builds `window.llavaDesk` from an ipcRenderer-like object. Plain so that unit tests can drive
@@ -34,7 +35,8 @@ export function createBridge(
     platform,
     async invoke(method: string, params: unknown): Promise<ApiResponse> {
       if (typeof method !== 'string' || !config.methods.has(method)) {
-        return refused(`unknown method ${String(method)}`);
+        // The same refusal the dispatcher gives (validateCall), without bundling the contract.
+        return { ok: false, error: unknownMethodError(method) };
       }
       try {
         const answer = await ipc.invoke(invokeChannel(method), params);

@@ -1,6 +1,5 @@
 import { ipcMain, webContents, type IpcMainInvokeEvent } from 'electron';
-import type { ZodType } from 'zod';
-import { API_METHODS, METHOD_PARAMS, type ApiResponse, type EventName } from '../api/contract.js';
+import { API_METHODS, type ApiResponse, type EventName } from '../api/contract.js';
 import {
   ASK_WINDOW_EVENTS,
   ASK_WINDOW_METHODS,
@@ -27,7 +26,7 @@ export function senderInfo(event: IpcMainInvokeEvent | Electron.IpcMainEvent): S
 
 /**
  * One `ipcMain.handle` per contract method, each checking the sender (the main frame of our main
- * or ask window, on our own page) and the params (the contract's zod schema) before the core.
+ * or ask window, on our own page); the dispatcher then validates the params (validateCall).
  * Core events go to those windows only. Returns the function that undoes all of it.
  */
 export function registerApi(
@@ -35,14 +34,12 @@ export function registerApi(
   windows: WindowRegistry,
   devServerUrl: string | undefined,
 ): () => void {
-  const schemas = METHOD_PARAMS as unknown as Readonly<Record<string, ZodType>>;
   for (const method of API_METHODS) {
     ipcMain.handle(invokeChannel(method), (event, params: unknown) =>
       guardedCall(
         { method, params, sender: senderInfo(event) },
         { webContentsIds: windows.ids(...rolesFor(ASK_WINDOW_METHODS, method)), devServerUrl },
-        schemas,
-        (name, parsed) => host.dispatch(name, parsed),
+        (name, raw) => host.dispatch(name, raw),
       ),
     );
   }

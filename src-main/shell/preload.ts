@@ -4,7 +4,7 @@
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { createBridge } from './bridge.js';
 import { CAPTURE_CHANNELS, readBridgeArguments } from './bridge-channels.js';
-import type { AskInfo, OverlaySelection } from './capture/messages.js';
+import type { AskInfo, OverlaySelection } from '../capture/messages.js';
 import { startAskWindow } from './ui/ask-ui.js';
 import { startOverlay } from './ui/overlay-ui.js';
 

@@ -1,7 +1,7 @@
 import { session } from 'electron';
-import { isAppPageUrl } from '../protocol/app-url.js';
-import { rendererCsp } from '../protocol/csp.js';
-import { IMAGE_SCHEME } from '../protocol/image-url.js';
+import { isAppPageUrl } from '../url-schemes/app-url.js';
+import { rendererCsp } from '../url-schemes/csp.js';
+import { IMAGE_SCHEME } from '../url-schemes/image-url.js';
 
 /**
  * The default session's rules: pages get no permissions (camera, notifications, ...), no request

@@ -32,7 +32,10 @@ import {
 import { detailed, jpeg, png, quadrants } from '../fixtures/image-corpus.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ADDON = join(ROOT, 'native', 'build', `linux-${process.arch}`, 'llava_desk_mtmd.node');
+// The benchmark build of the addon: the product's classes plus libmtmd's own tokenizer
+// (mtmdTokenize, native/bench/), which gives the runtime's exact token counts.
+const BENCH_NATIVE_DIR = join(ROOT, 'native', 'build', 'bench');
+const ADDON = join(BENCH_NATIVE_DIR, `linux-${process.arch}`, 'llava_desk_mtmd.node');
 
 describe('imaging with the runtime', () => {
   let tmp: string;
@@ -50,7 +53,9 @@ describe('imaging with the runtime', () => {
     tmp = await mkdtemp(join(tmpdir(), 'llava-desk-imaging-runtime-'));
     pair = await makeLlavaPair({ outDir: tmp, preset: 'tiny', seed: 7 });
     spec = await readEncoderSpec(pair.mmprojPath);
-    addon = (await loadNativeBridge({ gpu: false, logLevel: 'error' })).addon;
+    addon = (
+      await loadNativeBridge({ gpu: false, logLevel: 'error', nativeBuildDir: BENCH_NATIVE_DIR })
+    ).addon;
     model = await addon.loadModel(pair.modelPath);
     ctx = await addon.createContext(model, { nCtx: 1024, nThreads: 2, flashAttn: false });
     mtmd = await addon.initMtmd(model, pair.mmprojPath, { nThreads: 2, flashAttn: false });
@@ -61,6 +66,17 @@ describe('imaging with the runtime', () => {
     if (mtmd && !mtmd.disposed) mtmd.dispose();
     if (model && !model.disposed) model.dispose();
     if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('the shipped addon carries none of the benchmark functions', async () => {
+    const { createRequire } = await import('node:module');
+    const product = createRequire(import.meta.url)(
+      join(ROOT, 'native', 'build', `linux-${process.arch}`, 'llava_desk_mtmd.node'),
+    ) as Record<string, unknown>;
+    expect(typeof product['initMtmd']).toBe('function');
+    expect(product['mtmdTokenize']).toBeUndefined();
+    expect(product['mtmdBitmapFromFile']).toBeUndefined();
+    expect(typeof (addon as unknown as Record<string, unknown>)['mtmdTokenize']).toBe('function');
   });
 
   it('reads the encoder facts of a real mmproj', () => {
@@ -160,7 +176,9 @@ describe('LLaVA-1.6 token budget against the runtime', () => {
       vision: { gridPinpoints: anyResCandidates(56), imageNewline: true },
     });
     spec = await readEncoderSpec(pair.mmprojPath);
-    addon = (await loadNativeBridge({ gpu: false, logLevel: 'error' })).addon;
+    addon = (
+      await loadNativeBridge({ gpu: false, logLevel: 'error', nativeBuildDir: BENCH_NATIVE_DIR })
+    ).addon;
     model = await addon.loadModel(pair.modelPath);
     mtmd = await addon.initMtmd(model, pair.mmprojPath, { nThreads: 2, flashAttn: false });
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WS_PATH, WS_PROTOCOL, type WireServerMessage } from '../../src-main/api/contract.js';
+import type { WireServerMessage } from '../../src-main/api/contract.js';
+import { WS_PATH, WS_SUBPROTOCOL } from '../../src-main/shared/web-socket.js';
 import { AppCore } from '../../src-main/app/app-core.js';
 import { createDispatcher } from '../../src-main/app/dispatch.js';
 import { decodeWire, encodeWire } from '../../src-main/server/wire-codec.js';
@@ -46,7 +47,7 @@ function connect(options: {
   host?: string;
 }): Promise<WebSocket | number> {
   const protocols = [
-    WS_PROTOCOL,
+    WS_SUBPROTOCOL,
     ...(options.token !== undefined ? [`token.${options.token}`] : []),
   ];
   const ws = new WebSocket(`ws://127.0.0.1:${host.port}${WS_PATH}`, protocols, {
@@ -98,7 +99,7 @@ describe('web mode WebSocket', () => {
     const ws = await connect({ origin, token: host.token });
     expect(ws).toBeInstanceOf(WebSocket);
     const socket = ws as WebSocket;
-    expect(socket.protocol).toBe(WS_PROTOCOL);
+    expect(socket.protocol).toBe(WS_SUBPROTOCOL);
     const info = await call(socket, 1, 'app.info', {});
     expect(info).toMatchObject({ ok: true, value: { mode: 'web' } });
     const bad = await call(socket, 2, 'chats.rename', { id: 'nope', title: '' });

@@ -14,7 +14,7 @@ export class ScriptedEngine implements BatchEngine {
       this.asked.push(r.images[0]?.id ?? '');
       return {
         ok: true,
-        result: {
+        value: {
           text: this.answer,
           tokens: [1, 2, 3],
           stopReason: 'eog',

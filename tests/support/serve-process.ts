@@ -2,14 +2,14 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import {
-  WS_PATH,
-  WS_PROTOCOL,
-  WS_TOKEN_PROTOCOL_PREFIX,
-  type WireServerMessage,
-} from '../../src-main/api/contract.js';
+import type { WireServerMessage } from '../../src-main/api/contract.js';
 import { BUG_PREFIX } from '../../src-main/common/report-bug.js';
 import { decodeWire, encodeWire } from '../../src-main/server/wire-codec.js';
+import {
+  WS_PATH,
+  WS_SUBPROTOCOL,
+  WS_TOKEN_SUBPROTOCOL_PREFIX,
+} from '../../src-main/shared/web-socket.js';
 
 // A real `llava-desk serve` process, run from source (the CLI's main through tsx, as
 // tests/fixtures/batch-cli-runner.ts runs it), and a real WebSocket client for its API.
@@ -104,7 +104,7 @@ export class ApiSocket {
     const origin = `http://127.0.0.1:${serve.port}`;
     const ws = new WebSocket(
       `ws://127.0.0.1:${serve.port}${WS_PATH}`,
-      [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${serve.token}`],
+      [WS_SUBPROTOCOL, `${WS_TOKEN_SUBPROTOCOL_PREFIX}${serve.token}`],
       { origin },
     );
     await new Promise<void>((resolve, reject) => {

@@ -1,8 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { API_EVENTS, API_METHODS, METHOD_PARAMS } from '../../src-main/api/contract.js';
+import {
+  API_EVENTS,
+  API_METHODS,
+  EVENT_PAYLOADS,
+  METHOD_PARAMS,
+  METHOD_RESULTS,
+  type EventName,
+  type MethodName,
+} from '../../src-main/api/contract.js';
 import { AppCore } from '../../src-main/app/app-core.js';
 import { createDispatcher } from '../../src-main/app/dispatch.js';
 import { decodeWire, encodeWire } from '../../src-main/server/wire-codec.js';
@@ -108,6 +117,93 @@ describe('the API contract', () => {
     });
     expect(await dispatch('app.info', undefined)).toEqual({ ok: true, value: {} });
     expect(calls).toEqual(['chats.get', 'app.info']);
+  });
+
+  it('declares a result schema for every method', () => {
+    expect(Object.keys(METHOD_RESULTS).sort()).toEqual([...API_METHODS].sort());
+  });
+
+  it("checks events' payloads, including the chat, engine and batch objects inside them", () => {
+    const message = {
+      id: 'm1',
+      role: 'assistant',
+      text: 'hi',
+      images: [],
+      createdAt: 1,
+      status: 'complete',
+    };
+    const chatsMessage = EVENT_PAYLOADS['chats.message'];
+    expect(chatsMessage.safeParse({ conversationId: 'c', message }).success).toBe(true);
+    expect(chatsMessage.safeParse({ conversationId: 'c', message: {} }).success).toBe(false);
+    expect(
+      chatsMessage.safeParse({ conversationId: 'c', message: { ...message, status: 'done' } })
+        .success,
+    ).toBe(false);
+    expect(EVENT_PAYLOADS['engine.status'].safeParse({ state: 'ready' }).success).toBe(true);
+    expect(EVENT_PAYLOADS['engine.status'].safeParse({ state: 'warm' }).success).toBe(false);
+    expect(
+      EVENT_PAYLOADS['engine.status'].safeParse({
+        state: 'error',
+        error: { code: 'NOT_A_CODE', message: 'x' },
+      }).success,
+    ).toBe(false);
+    expect(
+      EVENT_PAYLOADS['batch.item'].safeParse({ jobId: 'j', item: { path: 'a.jpg' } }).success,
+    ).toBe(false);
+    expect(
+      EVENT_PAYLOADS['batch.progress'].safeParse({ state: 'running', progress: {} }).success,
+    ).toBe(false);
+  });
+
+  it('matches what the real core answers and sends, method by method', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'llava-desk-contract-'));
+    const core = await AppCore.open({ dataDir, mode: 'web', hfBaseUrl: 'http://127.0.0.1:9' });
+    const dispatch = createDispatcher(core);
+    const events: Array<[EventName, unknown]> = [];
+    const unsubscribe = core.subscribe((name, payload) => events.push([name, payload]));
+    const checked: MethodName[] = [];
+    const call = async (method: MethodName, params: unknown): Promise<unknown> => {
+      const response = await dispatch(method, params);
+      if (!response.ok)
+        throw new Error(`${method}: ${response.error.code} ${response.error.message}`);
+      const parsed = METHOD_RESULTS[method].safeParse(response.value);
+      expect(parsed.error?.issues ?? [], method).toEqual([]);
+      checked.push(method);
+      return response.value;
+    };
+    try {
+      await call('app.info', {});
+      await call('settings.get', {});
+      await call('settings.update', { temperature: 0.5 });
+      const chat = (await call('chats.create', { title: 'Contract' })) as { id: string };
+      await call('chats.rename', { id: chat.id, title: 'Renamed' });
+      await call('chats.list', {});
+      await call('chats.get', { id: chat.id });
+      const png = await sharp({
+        create: { width: 12, height: 8, channels: 3, background: { r: 200, g: 40, b: 10 } },
+      })
+        .png()
+        .toBuffer();
+      const added = (await call('images.add', { name: 'a.png', data: new Uint8Array(png) })) as {
+        ref: { id: string };
+      };
+      await call('images.thumbnail', { id: added.ref.id });
+      await call('models.list', {});
+      await call('engine.status', {});
+      await call('batch.status', {});
+      await call('chats.stop', { conversationId: chat.id });
+      await call('chats.delete', { id: chat.id });
+      expect(checked).toHaveLength(14);
+      expect(events.length).toBeGreaterThan(0);
+      for (const [name, payload] of events) {
+        const parsed = EVENT_PAYLOADS[name].safeParse(payload);
+        expect(parsed.error?.issues ?? [], name).toEqual([]);
+      }
+    } finally {
+      unsubscribe();
+      await core.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('carries bytes through the wire codec and leaves other JSON alone', () => {

@@ -40,7 +40,7 @@ class FakeEngine implements BatchEngine {
       }
       outcomes.push({
         ok: true,
-        result: {
+        value: {
           text: words.slice(0, tokens.length).join(' '),
           tokens,
           stopReason: stop,

@@ -145,6 +145,13 @@ describe('the image store', () => {
     expect(await images.read(ref.id)).toEqual(Buffer.from(bytes));
     expect(await images.readThumbnail(ref.id)).toEqual(Buffer.from([9]));
     expect(await images.has(ref.id)).toBe(true);
+    // Width, height and type are kept with it: reading them back decodes nothing.
+    expect(await images.readMeta(ref.id)).toEqual({ width: 2, height: 2, mime: 'image/png' });
+    expect(await new ImageStore(dir).readMeta(ref.id)).toEqual({
+      width: 2,
+      height: 2,
+      mime: 'image/png',
+    });
   });
 
   it('refuses ids that are not sha256 hex (no path traversal)', async () => {

@@ -165,7 +165,7 @@ describe('readImageFile and the HEIC guard', () => {
 
   it('stops a HEIC decode that overruns its time limit', async () => {
     const result = await decodeHeic(heic(), 100_000_000, 0.001);
-    expect(result).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(result).toMatchObject({ ok: false, error: { reason: 'timeout' } });
     await expect(
       decodeImage({ bytes: heic(), name: 'slow.heic' }, { timeoutSeconds: 0.001 }),
     ).rejects.toMatchObject({ code: 'IMAGE_TIMEOUT' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   appendToKvState,
+  countImageMarkers,
   emptyKvState,
   keyImageMarkers,
   markerEnd,
@@ -54,6 +55,16 @@ describe('image identity in the planning text', () => {
     const state = stateOf([a, 40]);
     expect(planContinuation(state, `${b} more`).keep.nPast).toBe(0);
     expect(markerEnd(a, a.indexOf('<m>'), '<m>')).toBe(a.indexOf(' y'));
+  });
+
+  it('counts image markers, keyed or not, without overlaps', () => {
+    expect(countImageMarkers('x <m> y <m> z', '<m>')).toBe(2);
+    const keyed = keyImageMarkers('<m><m>\nwhat?', '<m>', ['id1', 'id2']);
+    expect(countImageMarkers(keyed, '<m>')).toBe(2);
+    expect(countImageMarkers(keyed.slice(0, keyed.indexOf('<m>', 1)), '<m>')).toBe(1);
+    expect(countImageMarkers('aaaa', 'aa')).toBe(2);
+    expect(countImageMarkers('no images', '<m>')).toBe(0);
+    expect(countImageMarkers('anything', '')).toBe(0);
   });
 });
 

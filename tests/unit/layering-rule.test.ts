@@ -5,12 +5,104 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const eslint = new ESLint({ cwd: root });
 
+/** Messages of both layering rules: the module table (boundaries) and the restricted imports. */
 async function restrictedImportMessages(code: string, filePath: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
   return (result?.messages ?? [])
-    .filter((m) => m.ruleId === 'no-restricted-imports')
+    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId?.startsWith('boundaries/'))
     .map((m) => m.message);
 }
+
+async function boundaryMessages(code: string, filePath: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId?.startsWith('boundaries/'))
+    .map((m) => m.message);
+}
+
+const importing = (name: string, from: string): string =>
+  `import { ${name} } from '${from}';\nexport const probe = ${name};\n`;
+
+describe('the module table (eslint-plugin-boundaries)', () => {
+  it('rejects a low layer importing a higher one', async () => {
+    // models/ sits below engine/ (the engine plans fits with models/fit): never the other way.
+    const up = await boundaryMessages(
+      importing('VisionEngine', '../engine/vision-engine.js'),
+      'src-main/models/probe.ts',
+    );
+    expect(up).toHaveLength(1);
+    expect(up[0]).toMatch(/"models" to elements of type "engine"/);
+    const down = importing('planModelFit', '../models/fit/plan-model-fit.js');
+    expect(await boundaryMessages(down, 'src-main/engine/probe.ts')).toEqual([]);
+
+    expect(
+      await boundaryMessages(
+        importing('AppCore', '../app/app-core.js'),
+        'src-main/engine/probe.ts',
+      ),
+    ).toHaveLength(1);
+    expect(
+      await boundaryMessages(
+        importing('serializeError', '../common/errors.js'),
+        'src-main/api/probe.ts',
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('rejects an import between layers the table does not connect', async () => {
+    // chats/ and models/ are both plain services over common/: neither knows the other.
+    expect(
+      await boundaryMessages(
+        importing('inspectGguf', '../models/gguf/inspect-gguf.js'),
+        'src-main/chats/probe.ts',
+      ),
+    ).toHaveLength(1);
+    // The capture logic is plain and knows nothing of the shell that drives it.
+    expect(
+      await boundaryMessages(
+        importing('registerApi', '../shell/ipc.js'),
+        'src-main/capture/probe.ts',
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('keeps test and script code out of the product, and lets tests use the product', async () => {
+    expect(
+      await boundaryMessages(
+        importing('writeGgufFile', '../../scripts/gguf/writer.js'),
+        'src-main/models/probe.ts',
+      ),
+    ).toHaveLength(1);
+    expect(
+      await boundaryMessages(
+        importing('VisionEngine', '../../src-main/engine/vision-engine.js'),
+        'tests/unit/probe.ts',
+      ),
+    ).toEqual([]);
+  });
+
+  it('lets the renderer import only types from src-main/api', async () => {
+    const file = 'src-renderer/lib/probe.ts';
+    const typeOnly =
+      "import type { ErrorCode } from '../../src-main/api/errors.js';\nexport type E = ErrorCode;\n";
+    expect(await boundaryMessages(typeOnly, file)).toEqual([]);
+    expect(
+      await boundaryMessages(importing('ERROR_CODES', '../../src-main/api/errors.js'), file),
+    ).toHaveLength(1);
+    expect(
+      await boundaryMessages(importing('AppCore', '../../src-main/app/app-core.js'), file),
+    ).toHaveLength(1);
+  });
+
+  it('covers every folder: a file in a folder missing from the table is an error', async () => {
+    const messages = await boundaryMessages(
+      'export const a = 1;\n',
+      'src-main/new-folder/probe.ts',
+    );
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/does not belong to any known element/);
+  });
+});
 
 describe('the layering lint rule', () => {
   it("rejects 'electron' in core services and accepts it in the shell", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_EVENTS, API_METHODS } from '../../src-main/api/contract.js';
+import { createDispatcher } from '../../src-main/app/dispatch.js';
 import {
   createBridge,
   type IpcListener,
@@ -100,7 +101,13 @@ describe('the exposed bridge', () => {
     expect(await bridge.invoke('chats.list', {})).toEqual({ ok: true, value: 42 });
     expect(ipc.invoked).toEqual([{ channel: 'llava-desk:invoke:chats.list', args: [{}] }]);
     const refused = await bridge.invoke('shell.openExternal', { url: 'file:///' });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    // Refused before any IPC, exactly as the dispatcher refuses an unknown method.
+    const dispatched = await createDispatcher({ call: async () => ({}) as never })(
+      'shell.openExternal',
+      { url: 'file:///' },
+    );
+    expect(refused).toEqual(dispatched);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(ipc.invoked).toHaveLength(1);
     ipc.answer = 'not an envelope';
     expect(await bridge.invoke('chats.list', {})).toMatchObject({ ok: false });

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ZodType } from 'zod';
-import { METHOD_PARAMS, type ApiResponse } from '../../src-main/api/contract.js';
-import { APP_INDEX_URL } from '../../src-main/protocol/app-url.js';
-import {
-  guardedCall,
-  isTrustedSender,
-  validatePayload,
-  type SenderInfo,
-} from '../../src-main/shell/ipc-guard.js';
+import { createDispatcher } from '../../src-main/app/dispatch.js';
+import { APP_INDEX_URL } from '../../src-main/url-schemes/app-url.js';
+import { guardedCall, isTrustedSender, type SenderInfo } from '../../src-main/shell/ipc-guard.js';
 
-const schemas = METHOD_PARAMS as unknown as Readonly<Record<string, ZodType>>;
 const policy = { webContentsIds: new Set([7]) };
 const good: SenderInfo = { webContentsId: 7, frameUrl: APP_INDEX_URL, isMainFrame: true };
 
@@ -33,69 +26,53 @@ describe('IPC sender check', () => {
   });
 });
 
-describe('IPC payload check', () => {
-  it('validates params with the contract schemas', () => {
-    expect(validatePayload(METHOD_PARAMS['chats.get'], { id: 'abc' })).toEqual({
-      ok: true,
-      value: { id: 'abc' },
-    });
-    const bad = validatePayload(METHOD_PARAMS['chats.get'], { id: '../x' });
-    expect(bad).toMatchObject({
-      ok: false,
-      response: { ok: false, error: { code: 'INVALID_ARGUMENT' } },
-    });
-    if (!bad.ok && !bad.response.ok) expect(bad.response.error.message).toMatch(/^id: /);
-    expect(validatePayload(METHOD_PARAMS['chats.get'], { id: 'abc', extra: 1 }).ok).toBe(false);
-  });
-});
-
 describe('guarded API call', () => {
+  // The IPC handler's real path: the sender check, then the dispatcher both transports share,
+  // over a core that records what reaches it.
   const calls: Array<[string, unknown]> = [];
-  const dispatch = async (method: string, params: unknown): Promise<ApiResponse> => {
-    calls.push([method, params]);
-    return { ok: true, value: 'done' };
-  };
+  const dispatch = createDispatcher({
+    call: async (method, params) => {
+      calls.push([method, params]);
+      return 'done' as never;
+    },
+  });
 
   it('reaches the core only with a trusted sender, a known method and valid params', async () => {
     calls.length = 0;
     const ok = await guardedCall(
       { method: 'chats.get', params: { id: 'c1' }, sender: good },
       policy,
-      schemas,
       dispatch,
     );
     expect(ok).toEqual({ ok: true, value: 'done' });
     const send = { conversationId: 'c1', text: 'hi' };
-    await guardedCall(
-      { method: 'chats.send', params: send, sender: good },
-      policy,
-      schemas,
-      dispatch,
-    );
+    await guardedCall({ method: 'chats.send', params: send, sender: good }, policy, dispatch);
     // Defaults of the schema are applied before the core sees the params.
     expect(calls[1]).toEqual(['chats.send', { ...send, images: [] }]);
 
     const untrusted = await guardedCall(
       { method: 'chats.get', params: { id: 'c1' }, sender: { ...good, isMainFrame: false } },
       policy,
-      schemas,
       dispatch,
     );
     expect(untrusted).toMatchObject({ ok: false, error: { code: 'USAGE' } });
     const unknown = await guardedCall(
       { method: 'toString', params: {}, sender: good },
       policy,
-      schemas,
       dispatch,
     );
-    expect(unknown).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    // The same refusal as web mode's (one validation step, one code).
+    expect(unknown).toEqual({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: 'Unknown method "toString".' },
+    });
     const invalid = await guardedCall(
       { method: 'images.add', params: { name: 'x', data: 'not bytes' }, sender: good },
       policy,
-      schemas,
       dispatch,
     );
     expect(invalid).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    if (!invalid.ok) expect(invalid.error.message).toMatch(/^images\.add: data: /);
     expect(calls).toHaveLength(2);
   });
 
@@ -103,7 +80,6 @@ describe('guarded API call', () => {
     const thrown = await guardedCall(
       { method: 'app.info', params: {}, sender: good },
       policy,
-      schemas,
       async () => {
         throw new Error('boom');
       },

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { API_METHODS, type ApiResponse, type EventName } from '../../src-main/api/contract.js';
-import { APP_INDEX_URL } from '../../src-main/protocol/app-url.js';
+import { APP_INDEX_URL } from '../../src-main/url-schemes/app-url.js';
 import { eventChannel, invokeChannel } from '../../src-main/shell/bridge-channels.js';
+import { createDispatcher } from '../../src-main/app/dispatch.js';
 
 type Handler = (event: unknown, params: unknown) => Promise<ApiResponse>;
 
@@ -40,12 +41,16 @@ describe('IPC registration (with a mock of the electron module)', () => {
     windows.add(3, 'overlay');
     const calls: string[] = [];
     let emit: ((name: EventName, payload: unknown) => void) | undefined;
+    // The dispatcher the desktop app registers (it validates the params), over a recording core.
+    const dispatch = createDispatcher({
+      call: async (method) => {
+        calls.push(method);
+        return null as never;
+      },
+    });
     const undo = registerApi(
       {
-        dispatch: async (method) => {
-          calls.push(method);
-          return { ok: true, value: null };
-        },
+        dispatch,
         subscribe: (listener) => {
           emit = listener;
           return () => undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { menuTemplate, type MenuActions } from '../../src-main/shell/menu-template.js';
-import { captureHelpText } from '../../src-main/shell/capture-help.js';
+import { captureHelpText } from '../../src-main/capture/help-text.js';
 
 // Electron's menu item type, taken from the template builder (tests may not import 'electron').
 type MenuItemConstructorOptions = ReturnType<typeof menuTemplate>[number];

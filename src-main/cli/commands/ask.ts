@@ -168,13 +168,8 @@ function printer(
   ctx: CommandContext,
 ): ((e: { text: string }) => void) | undefined {
   if (options.json) return undefined;
-  let started = false;
-  return (e) => {
-    // The answer's first piece usually carries the space after "ASSISTANT:".
-    const text = started ? e.text : e.text.trimStart();
-    if (text !== '') started = true;
-    ctx.io.out(text);
-  };
+  // The engine's pieces join to the answer's text (its leading space already dropped).
+  return (e) => ctx.io.out(e.text);
 }
 
 /**

@@ -12,30 +12,13 @@ import { fileURLToPath } from 'node:url';
 
 import { getLlama, type Llama, type LlamaOptions } from 'node-llama-cpp';
 
+import type { NativeErrorCode } from '../../api/errors.js';
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/** Codes set by the addon (`err.code`) plus those of the loader below. */
-export type NativeErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'MODEL_LOAD_FAILED'
-  | 'MMPROJ_LOAD_FAILED'
-  | 'CONTEXT_CREATE_FAILED'
-  | 'CONTEXT_FULL'
-  | 'CONTEXT_BUSY'
-  | 'IN_USE'
-  | 'DISPOSED'
-  | 'ABORTED'
-  | 'TOKENIZE_FAILED'
-  | 'IMAGE_PROCESSING_FAILED'
-  | 'ENCODE_FAILED'
-  | 'DECODE_FAILED'
-  | 'NO_LOGITS'
-  | 'NO_BACKENDS'
-  | 'NATIVE_ERROR'
-  | 'NATIVE_BRIDGE_MISSING'
-  | 'NATIVE_BRIDGE_MISMATCH'
-  | 'NATIVE_BRIDGE_LOAD_FAILED';
+/** Codes set by the addon (`err.code`) plus those of the loader below: one list, in api/errors.ts. */
+export type { NativeErrorCode };
 
 /** Shape of every error the addon rejects or throws with. */
 export interface NativeError extends Error {

@@ -1,6 +1,6 @@
 import { serializeError } from '../../common/errors.js';
 import { reportBug } from '../../common/report-bug.js';
-import { isRpcHostMessage, type RpcMethodMap, type RpcWorkerMessage } from './rpc-protocol.js';
+import { isRpcHostMessage, type RpcMethodMap, type RpcWorkerMessage } from './rpc-messages.js';
 import { exitNow, exitWhenParentGone } from './parent-watch.js';
 import { parentChannel } from './utility-port.js';
 

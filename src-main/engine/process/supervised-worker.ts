@@ -1,6 +1,6 @@
 import { LlavaDeskError } from '../../common/errors.js';
 import type { ErrorCode } from '../../api/errors.js';
-import { isRpcWorkerMessage, type RpcMethodMap, type RpcWorkerMessage } from './rpc-protocol.js';
+import { isRpcWorkerMessage, type RpcMethodMap, type RpcWorkerMessage } from './rpc-messages.js';
 import type { WorkerChannel, WorkerExit, WorkerLauncher } from './worker-channel.js';
 
 export interface CallOptions<E> {

@@ -6,8 +6,8 @@ import {
   type IpcMainInvokeEvent,
 } from 'electron';
 import { API_EVENTS, API_METHODS } from '../../api/contract.js';
-import { APP_ORIGIN } from '../../protocol/app-url.js';
-import { imageUrl } from '../../protocol/image-url.js';
+import { APP_ORIGIN } from '../../url-schemes/app-url.js';
+import { imageUrl } from '../../url-schemes/image-url.js';
 import {
   ASK_WINDOW_EVENTS,
   ASK_WINDOW_METHODS,
@@ -18,8 +18,8 @@ import { isTrustedSender } from '../ipc-guard.js';
 import { senderInfo } from '../ipc.js';
 import { hardenedWebPreferences } from '../window-options.js';
 import type { WindowRegistry } from '../window-registry.js';
-import { askContinueSchema, type AskInfo } from './messages.js';
-import { ASK_PATH } from './pages.js';
+import { askContinueSchema, type AskInfo } from '../../capture/messages.js';
+import { ASK_PATH } from '../../capture/pages.js';
 
 const ASK_SIZE = { width: 440, height: 560 } as const;
 const ASK_METHODS = API_METHODS.filter((m) => ASK_WINDOW_METHODS.includes(m));

@@ -1,12 +1,12 @@
 import { BrowserWindow, ipcMain, type IpcMainEvent } from 'electron';
-import { APP_ORIGIN } from '../../protocol/app-url.js';
+import { APP_ORIGIN } from '../../url-schemes/app-url.js';
 import { bridgeArguments, CAPTURE_CHANNELS } from '../bridge-channels.js';
 import { isTrustedSender } from '../ipc-guard.js';
 import { senderInfo } from '../ipc.js';
 import { hardenedWebPreferences } from '../window-options.js';
 import type { WindowRegistry } from '../window-registry.js';
-import { overlaySelectSchema, type OverlaySelection } from './messages.js';
-import { OVERLAY_PATH } from './pages.js';
+import { overlaySelectSchema, type OverlaySelection } from '../../capture/messages.js';
+import { OVERLAY_PATH } from '../../capture/pages.js';
 import type { DisplayCapture } from './screen-capture.js';
 
 export interface OverlayChoice {

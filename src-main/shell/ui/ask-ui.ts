@@ -5,7 +5,7 @@ import type {
   PreloadBridge,
   SendResult,
 } from '../../api/contract.js';
-import type { AskInfo } from '../capture/messages.js';
+import type { AskInfo } from '../../capture/messages.js';
 import { dom, element, whenReady, type DomElement } from './dom.js';
 
 export interface AskActions {

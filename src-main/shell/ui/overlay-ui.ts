@@ -1,5 +1,5 @@
 import { dragRect, isSelection, type Point } from '../../capture/geometry.js';
-import type { OverlaySelection } from '../capture/messages.js';
+import type { OverlaySelection } from '../../capture/messages.js';
 import { dom, element, whenReady } from './dom.js';
 
 export interface OverlayActions {

@@ -4,12 +4,12 @@ import type {
   WireServerMessage,
 } from '../../../src-main/api/contract';
 import type { ConnectionState, Transport } from './client';
+import {
+  WS_PATH,
+  WS_SUBPROTOCOL,
+  WS_TOKEN_SUBPROTOCOL_PREFIX,
+} from '../../../src-main/shared/web-socket';
 import { decodeWire, encodeWire } from './wire';
-
-// Values of the contract (types-only import rule: the renderer repeats these three constants).
-const WS_PATH = '/api/ws';
-const WS_PROTOCOL = 'llava-desk.v1';
-const WS_TOKEN_PROTOCOL_PREFIX = 'token.';
 
 interface Pending {
   resolve: (response: ApiResponse) => void;
@@ -70,7 +70,10 @@ export class WebSocketTransport implements Transport {
     const url = new URL(WS_PATH, window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
-    const socket = new WebSocket(url, [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${this.#token}`]);
+    const socket = new WebSocket(url, [
+      WS_SUBPROTOCOL,
+      `${WS_TOKEN_SUBPROTOCOL_PREFIX}${this.#token}`,
+    ]);
     this.#socket = socket;
     socket.addEventListener('open', () => {
       this.#retries = 0;

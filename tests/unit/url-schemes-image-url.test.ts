@@ -9,8 +9,8 @@ import {
   imageUrl,
   isInside,
   parseImageUrl,
-} from '../../src-main/protocol/image-url.js';
-import { answerImageRequest } from '../../src-main/protocol/serve.js';
+} from '../../src-main/url-schemes/image-url.js';
+import { answerImageRequest } from '../../src-main/url-schemes/serve.js';
 
 const ID = 'a'.repeat(64);
 

@@ -1,9 +1,9 @@
 import { protocol } from 'electron';
-import { APP_SCHEME } from '../protocol/app-url.js';
-import { capturePageCsp, rendererCsp } from '../protocol/csp.js';
-import { IMAGE_SCHEME } from '../protocol/image-url.js';
-import { answerAppRequest, answerImageRequest, type ProtocolAnswer } from '../protocol/serve.js';
-import { CAPTURE_PAGES } from './capture/pages.js';
+import { APP_SCHEME } from '../url-schemes/app-url.js';
+import { capturePageCsp, rendererCsp } from '../url-schemes/csp.js';
+import { IMAGE_SCHEME } from '../url-schemes/image-url.js';
+import { answerAppRequest, answerImageRequest, type ProtocolAnswer } from '../url-schemes/serve.js';
+import { CAPTURE_PAGES } from '../capture/pages.js';
 
 /** Must run before the app is ready: both schemes behave like https (origin, fetch, CSP). */
 export function registerPrivilegedSchemes(): void {

@@ -8,11 +8,11 @@ import {
   appAssetPath,
   isAppPageUrl,
   mimeTypeOf,
-} from '../../src-main/protocol/app-url.js';
-import { capturePageCsp, rendererCsp } from '../../src-main/protocol/csp.js';
-import { answerAppRequest } from '../../src-main/protocol/serve.js';
+} from '../../src-main/url-schemes/app-url.js';
+import { capturePageCsp, rendererCsp } from '../../src-main/url-schemes/csp.js';
+import { answerAppRequest } from '../../src-main/url-schemes/serve.js';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/server/security-headers.js';
-import { ASK_PATH, CAPTURE_PAGES, OVERLAY_PATH } from '../../src-main/shell/capture/pages.js';
+import { ASK_PATH, CAPTURE_PAGES, OVERLAY_PATH } from '../../src-main/capture/pages.js';
 
 describe('app URLs', () => {
   const root = '/app/out/renderer';

@@ -1,8 +1,4 @@
-import {
-  captureCommand,
-  displayServer,
-  screenPermissionMessage,
-} from '../capture/platform-guidance.js';
+import { captureCommand, displayServer, screenPermissionMessage } from './platform-guidance.js';
 
 /** Help > Screen Capture Help: what this platform needs for screenshot-and-ask. */
 export function captureHelpText(
