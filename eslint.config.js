@@ -54,6 +54,7 @@ const LAYERS = [
       'engine',
       'batch',
       'app',
+      'server',
       'capture',
       'url-schemes',
       'server', // the desktop's opt-in local API (server/local-api-server.ts)

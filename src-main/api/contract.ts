@@ -110,6 +110,11 @@ export const settingsPatchSchema = z
     temperature: z.number().min(0).max(5),
     maxTokens: z.number().int().min(1).max(32_768),
     systemPrompt: z.string().max(20_000),
+    /**
+     * Minutes without any engine work after which the model unloads (like Ollama's keep-alive);
+     * it loads again at the next request. 0 = never.
+     */
+    idleUnloadMinutes: z.number().min(0).max(10_080),
     modelId: modelId,
     localApi: z.boolean(),
     localApiPort: z.number().int().min(1024).max(65_535),
@@ -218,6 +223,8 @@ export const engineStatusSchema = z.object({
   modelId: z.string().optional(),
   displayName: z.string().optional(),
   error: serializedErrorSchema.optional(),
+  /** With state idle: the model was loaded and unloaded after `idleUnloadMinutes` without work. */
+  unloadedIdle: z.boolean().optional(),
   /** After a load: what the engine runs with. */
   info: z
     .object({
@@ -417,6 +424,18 @@ export const METHOD_PARAMS = {
       short: z.boolean().optional(),
       detail: detailSchema.optional(),
       maxTokens: z.number().int().min(1).max(4096).optional(),
+      /** Default: the settings' temperature. */
+      temperature: z.number().min(0).max(5).optional(),
+      seed: z.number().int().min(0).optional(),
+      /** Image extensions to take (default: common photo formats). */
+      extensions: z
+        .array(z.string().regex(/^[a-z0-9]{1,10}$/, 'an extension'))
+        .min(1)
+        .max(50)
+        .optional(),
+      /** When given, must be the active model's files (MODEL_BUSY otherwise). */
+      modelPath: z.string().min(1).max(4096).optional(),
+      mmprojPath: z.string().min(1).max(4096).optional(),
     })
     .strict(),
   'batch.pause': empty,
@@ -426,9 +445,41 @@ export const METHOD_PARAMS = {
   'batch.status': empty,
   /** The system's folder chooser (desktop app only: web mode answers NOT_IMPLEMENTED). */
   'dialog.pickFolder': z.object({ title: z.string().max(200).optional() }).strict(),
+  /**
+   * One question about image files on this machine, outside any chat (`llava-desk ask` attached
+   * to a running app or server): answered by the loaded model, streamed as `engine.token` events
+   * with the caller's `askId`. `modelPath`/`mmprojPath`, when given, must be the active model's
+   * (MODEL_BUSY otherwise: the app never loads a second model for it).
+   */
+  'engine.ask': z
+    .object({
+      askId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'an ask id'),
+      images: z.array(z.string().min(1).max(4096)).max(16),
+      prompt: z.string().max(100_000),
+      system: z.string().max(20_000).optional(),
+      /** The prompt verbatim, each `<image>` replaced by the next image. */
+      raw: z.boolean().optional(),
+      short: z.boolean().optional(),
+      detail: detailSchema.default('standard'),
+      imagePrep: z.enum(['app', 'runtime']).default('app'),
+      maxTokens: z.number().int().min(1).max(32_768),
+      temperature: z.number().min(0).max(5),
+      seed: z.number().int().min(0).optional(),
+      modelPath: z.string().min(1).max(4096).optional(),
+      mmprojPath: z.string().min(1).max(4096).optional(),
+    })
+    .strict(),
 } as const;
 
 const nothing = z.object({}).strict();
+
+/** An `engine.ask` answer: the engine's own result (text, token ids, why it stopped, timings). */
+const askResultSchema = z.object({
+  text: z.string(),
+  tokens: z.array(z.number().int()),
+  stopReason: z.enum(['eog', 'maxTokens', 'aborted', 'contextFull']),
+  stats: z.custom<AskStats>((v) => typeof v === 'object' && v !== null),
+});
 const batchStatusResult = batchStatusSchema;
 
 /** Result schemas of every method, by name (the core produces them; tests check it does). */
@@ -462,6 +513,7 @@ export const METHOD_RESULTS = {
   'batch.status': batchStatusResult,
   /** `null` when the chooser was cancelled. */
   'dialog.pickFolder': z.object({ path: z.string().nullable() }),
+  'engine.ask': askResultSchema,
 } as const satisfies Record<keyof typeof METHOD_PARAMS, z.ZodType>;
 
 /** Result types of every method, by name, derived from METHOD_RESULTS. */
@@ -510,6 +562,8 @@ export const EVENT_PAYLOADS = {
   'engine.status': engineStatusSchema,
   /** The batch job's state and counts changed (at most a few times a second, and at its end). */
   'batch.progress': batchStatusSchema.omit({ items: true }),
+  /** A piece of an `engine.ask` answer. */
+  'engine.token': z.object({ askId: z.string(), text: z.string() }),
   /** One image of the batch job changed (queued, started with its thumbnail, done, failed). */
   'batch.item': z.object({ jobId: z.string(), item: batchItemSchema }),
 } as const;

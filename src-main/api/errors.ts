@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'ABORTED',
   'CONTEXT_FULL',
   'CONTEXT_BUSY',
+  /** Another model was asked for while work (a batch job) runs on the loaded one. */
+  'MODEL_BUSY',
   'INVALID_ARGUMENT',
   'MODEL_LOAD_FAILED',
   'MMPROJ_LOAD_FAILED',

@@ -13,6 +13,7 @@ import { LlavaDeskError } from '../common/errors.js';
 import type { StoreFs } from '../common/store-fs.js';
 import type { WorkerLauncher } from '../engine/process/worker-channel.js';
 import type { RetryPolicy } from '../models/download/retry-policy.js';
+import { AskService } from './ask-service.js';
 import { BatchService } from './batch-service.js';
 import { ChatService } from './chat-service.js';
 import { EngineHost } from './engine-host.js';
@@ -63,6 +64,7 @@ export class AppCore {
   readonly #images: ImageService;
   readonly #store: ChatStore;
   readonly #batch: BatchService;
+  readonly #asks: AskService;
   readonly handlers: Handlers;
 
   private constructor(
@@ -112,8 +114,8 @@ export class AppCore {
       engine: this.#engine,
       settings: this.#settings,
       events: this.events,
-      ...(options.engineLauncher ? { launcher: options.engineLauncher } : {}),
     });
+    this.#asks = new AskService({ engine: this.#engine, events: this.events });
     this.handlers = this.#handlers();
   }
 
@@ -166,6 +168,7 @@ export class AppCore {
       }),
       'settings.get': async () => this.#settings.current,
       'settings.update': async (patch) => {
+        if (patch.modelId !== undefined) this.#engine.assertCanSwitch(patch.modelId);
         const before = this.#settings.current;
         await this.#options.applySettings?.({ ...before, ...patch });
         const next = await this.#settings.update(patch).catch(async (error: unknown) => {
@@ -216,6 +219,7 @@ export class AppCore {
         if (!installed.some((m) => m.id === p.id)) {
           throw new LlavaDeskError('MODEL_NOT_INSTALLED', `no installed model with id ${p.id}`);
         }
+        this.#engine.assertCanSwitch(p.id);
         await this.#settings.update({ modelId: p.id });
         this.#images.forgetEncoder();
         await this.#engine.refresh();
@@ -224,6 +228,7 @@ export class AppCore {
         return this.#engine.status;
       },
       'engine.status': () => this.#engine.refresh(),
+      'engine.ask': (p) => this.#asks.ask(p),
       'batch.start': (p) => this.#batch.start(p),
       'batch.pause': async () => this.#batch.pause(),
       'batch.resume': async () => this.#batch.resume(),

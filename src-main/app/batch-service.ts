@@ -8,7 +8,9 @@ import type {
   ParsedParams,
 } from '../api/contract.js';
 import {
-  openEngineJob,
+  batchContextSize,
+  DEFAULT_PARALLEL,
+  jobOnLoadedEngine,
   ProgressTracker,
   type BatchEvent,
   type BatchJob,
@@ -16,10 +18,9 @@ import {
   type KeywordOptions,
 } from '../batch/index.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
-import { defaultEngineLauncher, EngineClient } from '../engine/engine-client.js';
-import type { WorkerLauncher } from '../engine/process/worker-channel.js';
+import { readEncoderSpec } from '../imaging/index.js';
 import { isBatchActive, isPauseAsked } from '../shared/batch-states.js';
-import type { EngineHost } from './engine-host.js';
+import type { BatchLease, EngineHost } from './engine-host.js';
 import type { CoreEvents } from './events.js';
 import type { SettingsStore } from './settings-store.js';
 
@@ -28,7 +29,6 @@ export interface BatchServiceOptions {
   engine: EngineHost;
   settings: SettingsStore;
   events: CoreEvents;
-  launcher?: () => WorkerLauncher;
 }
 
 /** `batch.progress` is sent at most this often while images finish (always at state changes). */
@@ -51,9 +51,9 @@ interface Running {
 
 /**
  * Runs one batch job at a time for the Batch view with the app's selected model, and reports it
- * as `batch.progress` / `batch.item` events. The job gets an engine process of its own, loaded
- * with parallel sequences; the chat engine is unloaded while it runs (it loads again at the next
- * answer) so two copies of the model are not kept in memory.
+ * as `batch.progress` / `batch.item` events. The job runs in the app's own engine process (the
+ * EngineHost reloads it with the job's parallel sequences), so chats and the job share one
+ * process and one copy of the model: an answer asked meanwhile runs between the job's steps.
  */
 export class BatchService {
   readonly #options: BatchServiceOptions;
@@ -91,6 +91,7 @@ export class BatchService {
         'No model is installed. Open Models to download or import one.',
       );
     }
+    await this.#options.engine.assertActivePair(params);
     this.#items = new Map();
     this.#tracker = new ProgressTracker();
     this.#status = { state: 'starting', folder, progress: EMPTY_PROGRESS, items: [] };
@@ -111,29 +112,35 @@ export class BatchService {
       ...(params.short !== undefined ? { short: params.short } : {}),
       ...(params.detail !== undefined ? { detail: params.detail } : {}),
       ...(params.maxTokens !== undefined ? { maxTokens: params.maxTokens } : {}),
+      ...(params.seed !== undefined ? { seed: params.seed } : {}),
+      ...(params.extensions !== undefined ? { extensions: params.extensions } : {}),
+      temperature: params.temperature ?? this.#options.settings.current.temperature,
     };
-    const { threads, temperature } = this.#options.settings.current;
-    options.temperature = temperature;
 
-    // The chat engine steps aside: the job loads the model with parallel sequences.
-    this.#options.engine.unload();
-    await this.#options.engine.refresh();
-    const client = new EngineClient((this.#options.launcher ?? defaultEngineLauncher)());
+    // The app's engine reloads with the job's sequences; chats share it until the job ends.
+    let lease: BatchLease | undefined;
     let job: BatchJob;
     try {
-      ({ job } = await openEngineJob(options, {
-        modelPath: model.modelPath,
-        mmprojPath: model.mmprojPath,
+      const encoder = await readEncoderSpec(model.mmprojPath);
+      const held = await this.#options.engine.leaseForBatch({
+        parallel: DEFAULT_PARALLEL,
+        contextSize: batchContextSize(options),
+      });
+      lease = held;
+      job = jobOnLoadedEngine(options, {
+        engine: held.client,
+        info: held.info,
+        modelPath: held.model.modelPath,
+        encoder,
         dataDir: this.#options.dataDir,
-        engine: client,
-        ...(threads !== 'auto' ? { threads } : {}),
-      }));
+      });
     } catch (error) {
-      client.dispose();
+      lease?.release();
       this.#fail(error);
       throw error;
     }
-    const running: Running = { job, jobId: '', close: () => client.dispose() };
+    const release = lease.release;
+    const running: Running = { job, jobId: '', close: release };
     this.#running = running;
     job.on((event) => this.#onEvent(running, event));
     this.#status = { ...this.#status, state: 'running' };

@@ -231,46 +231,47 @@ export class ChatService {
     };
     let result: AskResult;
     try {
-      const { client } = await this.#deps.engine.ensureLoaded();
-      if (signal.aborted) throw new LlavaDeskError('ABORTED', 'Stopped before it started.');
-      const conversation = await store.get(conversationId);
-      const history = conversation.messages.filter((m) => m.id !== answer.id);
-      const settings = this.#deps.settings.current;
-      const prompt = await promptFromMessages(history, settings.systemPrompt, (message, detail) =>
-        this.#deps.images.prepare(message.images, detail),
-      );
-      result = await client.complete(
-        {
-          sessionId: conversationId,
-          conversation: prompt.conversation,
-          images: prompt.images,
-          sampling: {
-            temperature: settings.temperature,
-            maxTokens: settings.maxTokens,
-            seed: randomInt(0, 2 ** 31 - 1),
+      result = await this.#deps.engine.use(async ({ client }) => {
+        if (signal.aborted) throw new LlavaDeskError('ABORTED', 'Stopped before it started.');
+        const conversation = await store.get(conversationId);
+        const history = conversation.messages.filter((m) => m.id !== answer.id);
+        const settings = this.#deps.settings.current;
+        const prompt = await promptFromMessages(history, settings.systemPrompt, (message, detail) =>
+          this.#deps.images.prepare(message.images, detail),
+        );
+        return client.complete(
+          {
+            sessionId: conversationId,
+            conversation: prompt.conversation,
+            images: prompt.images,
+            sampling: {
+              temperature: settings.temperature,
+              maxTokens: settings.maxTokens,
+              seed: randomInt(0, 2 ** 31 - 1),
+            },
           },
-        },
-        {
-          signal,
-          onToken: (event) => {
-            // The engine streams the answer's pieces as its final text has them (leading
-            // whitespace already dropped).
-            const piece = event.text;
-            if (piece === '') return;
-            text += piece;
-            unsent += piece;
-            emitTimer ??= setTimeout(emitNow, EMIT_EVERY_MS);
-            if (Date.now() - lastSave >= SAVE_EVERY_MS && text !== saved) {
-              lastSave = Date.now();
-              saved = text;
-              const snapshot = text;
-              saving = saving
-                .then(() => store.updateMessage(conversationId, answer.id, { text: snapshot }))
-                .catch(() => undefined);
-            }
+          {
+            signal,
+            onToken: (event) => {
+              // The engine streams the answer's pieces as its final text has them (leading
+              // whitespace already dropped).
+              const piece = event.text;
+              if (piece === '') return;
+              text += piece;
+              unsent += piece;
+              emitTimer ??= setTimeout(emitNow, EMIT_EVERY_MS);
+              if (Date.now() - lastSave >= SAVE_EVERY_MS && text !== saved) {
+                lastSave = Date.now();
+                saved = text;
+                const snapshot = text;
+                saving = saving
+                  .then(() => store.updateMessage(conversationId, answer.id, { text: snapshot }))
+                  .catch(() => undefined);
+              }
+            },
           },
-        },
-      );
+        );
+      });
     } catch (error) {
       const serialized = serializeError(error);
       if (serialized.code === 'ABORTED') {

@@ -226,6 +226,7 @@ export class ModelService {
   }
 
   async delete(id: string): Promise<void> {
+    this.#options.engine.assertNotInUse(id);
     if (this.#downloads.has(id)) await this.cancelDownload(id, false);
     const active = await this.#options.engine.activeModel();
     if (active?.id === id) this.#options.engine.unload();

@@ -1,7 +1,8 @@
 import { dataLayout } from '../common/data-dir.js';
 import { EngineClient } from '../engine/engine-client.js';
-import { readEncoderSpec } from '../imaging/index.js';
-import { BatchJob } from './job.js';
+import { readEncoderSpec, type EncoderSpec } from '../imaging/index.js';
+import type { EngineInfo } from '../api/engine.js';
+import { BatchJob, type BatchEngine } from './job.js';
 import { defaultMaxTokens } from './presets.js';
 import type { JobOptions } from './types.js';
 
@@ -33,8 +34,8 @@ export function batchContextSize(options: JobOptions): number {
 }
 
 /**
- * A job whose images are described in the engine process (a crash there fails the images in
- * flight, not the job's state): loads the model with `parallel` sequences and reads the
+ * A job whose images are described in the engine process (a crash there costs the images in
+ * flight one more try, never the job's state): loads the model with `parallel` sequences and reads the
  * projector's encoder settings for the imaging step.
  */
 export async function openEngineJob(
@@ -55,16 +56,33 @@ export async function openEngineJob(
       contextSize: setup.contextSize ?? batchContextSize(options),
       ...(setup.threads !== undefined ? { threads: setup.threads } : {}),
     });
-    const job = new BatchJob(options, {
-      engine,
-      parallel: info.parallel,
-      modelPath: setup.modelPath,
-      encoder,
-      jobsDir: dataLayout(setup.dataDir).jobs,
-    });
+    const job = jobOnLoadedEngine(options, { ...setup, engine, info, encoder });
     return { job, close };
   } catch (error) {
     close();
     throw error;
   }
+}
+
+/**
+ * A job on an engine already loaded with the job's sequences (the app's shared engine, loaded by
+ * its EngineHost).
+ */
+export function jobOnLoadedEngine(
+  options: JobOptions,
+  setup: {
+    engine: BatchEngine;
+    info: Pick<EngineInfo, 'parallel'>;
+    modelPath: string;
+    encoder: EncoderSpec;
+    dataDir: string;
+  },
+): BatchJob {
+  return new BatchJob(options, {
+    engine: setup.engine,
+    parallel: setup.info.parallel,
+    modelPath: setup.modelPath,
+    encoder: setup.encoder,
+    jobsDir: dataLayout(setup.dataDir).jobs,
+  });
 }

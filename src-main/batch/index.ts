@@ -3,6 +3,7 @@ export { BatchJob, type BatchEngine, type JobDeps } from './job.js';
 export {
   batchContextSize,
   DEFAULT_PARALLEL,
+  jobOnLoadedEngine,
   openEngineJob,
   type EngineJobSetup,
 } from './engine-job.js';

@@ -79,6 +79,8 @@ export class BatchJob {
   readonly #listeners = new Set<(event: BatchEvent) => void>();
   #state: JobState | 'idle' = 'idle';
   #wave: AbortController | undefined;
+  /** Images whose wave the engine process died under: described again once, then failed. */
+  readonly #crashRetried = new Set<string>();
   #wake: (() => void) | undefined;
   #store: JobStore | undefined;
 
@@ -315,6 +317,12 @@ export class BatchJob {
       }
       if (!outcome || !outcome.ok) {
         const error = outcome?.error ?? { code: 'ABORTED', message: 'Stopped.' };
+        if (error.code === 'ENGINE_CRASHED' && !this.#crashRetried.has(path)) {
+          // The engine restarts at the next call: the image is described again, once.
+          this.#crashRetried.add(path);
+          retry.push(item);
+          continue;
+        }
         await this.#fail(store, run.run, path, error.code, error.message, summary);
         continue;
       }

@@ -9,32 +9,53 @@ import { VisionEngine } from './vision-engine.js';
 
 let engine: VisionEngine | undefined;
 let loadedWith: string | undefined;
+/** A load under way: calls that arrive meanwhile wait for it rather than fail. */
+let loading: Promise<VisionEngine> | undefined;
 
-function loaded(): VisionEngine {
+async function loaded(): Promise<VisionEngine> {
+  if (loading) await loading.catch(() => undefined);
   if (!engine) throw new LlavaDeskError('ENGINE_NOT_LOADED', 'No model is loaded.');
   return engine;
 }
 
-async function load(options: EngineLoadOptions): Promise<VisionEngine> {
+/**
+ * Loads `options` (the app reloads the same process with other sizes, e.g. a batch job's
+ * sequences): the previous engine finishes its calls and is freed first, so one copy of the
+ * model is in memory.
+ */
+function load(options: EngineLoadOptions): Promise<VisionEngine> {
   const key = JSON.stringify(options);
-  if (engine && loadedWith === key) return engine;
-  await engine?.dispose();
-  engine = undefined;
-  engine = await VisionEngine.load(options);
-  loadedWith = key;
-  return engine;
+  const previous = loading;
+  const next = (async (): Promise<VisionEngine> => {
+    if (previous) await previous.catch(() => undefined);
+    if (engine && loadedWith === key) return engine;
+    const old = engine;
+    engine = undefined;
+    loadedWith = undefined;
+    await old?.dispose();
+    engine = await VisionEngine.load(options);
+    loadedWith = key;
+    return engine;
+  })();
+  loading = next;
+  void next
+    .finally(() => {
+      if (loading === next) loading = undefined;
+    })
+    .catch(() => undefined);
+  return next;
 }
 
 serveRpc<EngineMethods>(processPort(), {
   load: async (options) => (await load(options)).info,
-  complete: (request, { emit, signal }) =>
-    loaded().complete(request, { onToken: (event) => emit(event), signal }),
-  completeMany: ({ requests }, { emit, signal }) =>
-    loaded().completeMany(requests, {
+  complete: async (request, { emit, signal }) =>
+    (await loaded()).complete(request, { onToken: (event) => emit(event), signal }),
+  completeMany: async ({ requests }, { emit, signal }) =>
+    (await loaded()).completeMany(requests, {
       onToken: (index, event) => emit({ index, ...event }),
       signal,
     }),
-  embedImages: ({ images }) => loaded().embedImages(images),
+  embedImages: async ({ images }) => (await loaded()).embedImages(images),
   closeSession: async ({ sessionId }) => {
     await engine?.closeSession(sessionId);
     return null;

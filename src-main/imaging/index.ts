@@ -49,3 +49,4 @@ export {
   type TokenCounter,
   type UnpaddedMap,
 } from './tokens.js';
+export { prepareImageFiles, type ImagePrepOptions } from './prepare-files.js';

@@ -2,7 +2,6 @@ import type { ApiBackend, ApiModel } from './api-backend.js';
 import { LLAVA_15_ENCODER, readEncoderSpec, type EncoderSpec } from '../imaging/index.js';
 import type { InstalledModel } from '../models/registry/registry.js';
 import type { AppCore } from '../app/app-core.js';
-import type { EngineHost, LoadedEngine } from '../app/engine-host.js';
 
 /**
  * The local HTTP API's view of the app core: the model the chats use, loaded once in the app's
@@ -33,9 +32,10 @@ export function apiBackendOf(core: AppCore): ApiBackend {
       return spec;
     },
     complete: (request, callbacks) =>
-      withEngine(core.engine, ({ client }) =>
+      core.engine.use(({ client }) =>
         client.complete(
           {
+            // Through the host's use(): the request counts as work, so the idle unload waits for it.
             // Stateless requests: a session of their own each; the engine's sequence pool still
             // starts them from the longest prompt prefix any sequence holds (KV reuse).
             sessionId: `api-${crypto.randomUUID()}`,
@@ -47,17 +47,6 @@ export function apiBackendOf(core: AppCore): ApiBackend {
         ),
       ),
   };
-}
-
-/**
- * Runs work on the loaded engine. Where the engine host counts work (`use()`, which keeps an idle
- * engine from being unloaded under a running answer), through that; else by loading it first.
- */
-function withEngine<T>(engine: EngineHost, work: (loaded: LoadedEngine) => Promise<T>): Promise<T> {
-  const counted = engine as EngineHost & {
-    use?: (run: (loaded: LoadedEngine) => Promise<T>) => Promise<T>;
-  };
-  return counted.use ? counted.use(work) : engine.ensureLoaded().then(work);
 }
 
 function apiModel(model: InstalledModel): ApiModel {

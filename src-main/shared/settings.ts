@@ -10,6 +10,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   systemPrompt: '',
   localApi: false,
   localApiPort: 11435,
+  idleUnloadMinutes: 10,
 });
 
 /** Where the desktop app's local API listens when the "Local API server" setting is on. */

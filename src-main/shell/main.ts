@@ -15,6 +15,7 @@ import {
 import { DEFAULT_CAPTURE_SHORTCUT } from '../capture/shortcut.js';
 import { resolveDataDir, dataLayout } from '../common/data-dir.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../models/download/resolve-uri.js';
+import { openAttachPoint } from '../server/api-listener.js';
 import { APP_INDEX_URL } from '../url-schemes/app-url.js';
 import { apiBackendOf } from '../server/app-api-backend.js';
 import { LocalApiServer } from '../server/local-api-server.js';
@@ -52,6 +53,8 @@ let flow: CaptureFlow | undefined;
 /** The opt-in "Local API server" (OpenAI and Ollama dialects on 127.0.0.1). */
 let localApi: LocalApiServer | undefined;
 let openMainWindow: (() => void) | undefined;
+/** Closes the loopback API that `llava-desk ask` / `describe` attach to. */
+let closeAttachPoint: (() => Promise<void>) | undefined;
 
 function showMainWindow(): void {
   if (!mainWindow || mainWindow.isDestroyed()) openMainWindow?.();
@@ -116,6 +119,13 @@ async function start(): Promise<void> {
     windows,
     devServerUrl,
   );
+  // `llava-desk ask` and `describe` of this data folder run through this app's loaded model; a
+  // failure here costs only that (the CLI then loads its own engine).
+  void openAttachPoint(dataDir, { dispatch, subscribe: (listener) => opened.subscribe(listener) })
+    .then((point) => {
+      closeAttachPoint = point.close;
+    })
+    .catch((error: unknown) => console.error('llava-desk: no attach point for the CLI:', error));
 
   openMainWindow = (): void => {
     const window = createMainWindow({
@@ -209,9 +219,13 @@ if (!app.requestSingleInstanceLock()) {
     // Let the core stop answers (keeping partial text) and end the engine before exiting.
     event.preventDefault();
     unregisterCaptureHotkey();
-    void Promise.all([core.close(), localApi?.close()]).finally(() => {
-      closed = true;
-      app.quit();
-    });
+    const closing = core;
+    void (closeAttachPoint?.() ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => Promise.all([closing.close(), localApi?.close()]))
+      .finally(() => {
+        closed = true;
+        app.quit();
+      });
   });
 }

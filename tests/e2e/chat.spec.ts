@@ -249,6 +249,14 @@ test('models and settings panels', async () => {
   const origin = new URL(page.url()).origin;
   await expect(page.getByTestId('local-api-address')).toContainText(`${origin}/v1`);
   await shoot('settings');
+  // The idle unload time (default 10 minutes) is saved and shown again.
+  const idle = page.getByLabel('Unload the model after idle (minutes)');
+  await expect(idle).toHaveValue('10');
+  await idle.fill('30');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('dialog', { name: 'Settings' })).toBeHidden();
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect(page.getByLabel('Unload the model after idle (minutes)')).toHaveValue('30');
   await page.getByRole('button', { name: 'Cancel' }).click();
 });
 

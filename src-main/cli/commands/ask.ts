@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { AskResult, PreparedImage } from '../../api/engine.js';
 import { isErrorCode } from '../../api/errors.js';
 import { resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
-import { ChatSession } from '../../engine/chat-session.js';
+import { askOnce, RAW_IMAGE_PLACEHOLDER, type OneQuestion } from '../../engine/ask-once.js';
 import { EngineClient } from '../../engine/engine-client.js';
-import { countImageMarkers } from '../../engine/kv-plan.js';
 import type { Detail } from '../../imaging/index.js';
+import { findServer } from '../../server/discovery.js';
+import { ApiClient } from '../api-client.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
@@ -33,10 +36,9 @@ interface AskOptions {
   imagePrep: 'app' | 'runtime';
   template: 'auto' | 'vicuna_v1' | 'gguf';
   dataDir?: string;
+  standalone?: boolean;
+  verbose?: boolean;
 }
-
-/** The placeholder users write in --raw prompts; replaced by the runtime's own marker. */
-const RAW_IMAGE_PLACEHOLDER = '<image>';
 
 export function registerAsk(program: Command, ctx: CommandContext): void {
   program
@@ -76,10 +78,17 @@ export function registerAsk(program: Command, ctx: CommandContext): void {
       `use the prompt verbatim, each ${RAW_IMAGE_PLACEHOLDER} replaced by the next image`,
     )
     .option('--json', 'print one JSON object {text, tokens, stats} instead of streaming')
+    .option(
+      '--standalone',
+      'load the model in this process even when llava-desk (serve) runs for this data folder',
+    )
+    .option('--verbose', 'say on stderr whether the answer came from a running server')
     .addOption(dataDirOption())
     .action(async (options: AskOptions) => {
       try {
-        const result = await runAsk(options, ctx);
+        const result =
+          (options.standalone === true ? undefined : await askAttached(options, ctx)) ??
+          (await runAsk(options, ctx));
         if (options.json) {
           ctx.io.out(
             `${JSON.stringify({ text: result.text, tokens: result.tokens, stats: result.stats })}\n`,
@@ -131,38 +140,89 @@ async function answer(
   options: AskOptions,
   ctx: CommandContext,
 ): Promise<AskResult> {
-  const sampling = {
-    temperature: options.temperature,
+  return askOnce(
+    engine,
+    imageMarker,
+    images,
+    { sessionId: 'cli', ...question(options) },
+    printer(options, ctx),
+  );
+}
+
+/** The question as both the private engine and an attached server take it. */
+function question(options: AskOptions): Omit<OneQuestion, 'sessionId'> {
+  return {
+    prompt: options.prompt,
     maxTokens: options.maxTokens,
+    temperature: options.temperature,
+    ...(options.system !== undefined ? { system: options.system } : {}),
+    ...(options.raw === true ? { raw: true } : {}),
+    ...(options.short === true ? { short: true } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   };
+}
+
+/** Streams the answer to stdout (nothing with --json: the result is printed whole). */
+function printer(
+  options: AskOptions,
+  ctx: CommandContext,
+): ((e: { text: string }) => void) | undefined {
+  if (options.json) return undefined;
   // The engine's pieces join to the answer's text (its leading space already dropped).
-  const onToken = options.json ? undefined : (e: { text: string }) => ctx.io.out(e.text);
-  if (options.raw) {
-    const placeholders = countImageMarkers(options.prompt, RAW_IMAGE_PLACEHOLDER);
-    if (placeholders !== images.length) {
-      throw new LlavaDeskError(
-        'USAGE',
-        `The --raw prompt has ${placeholders} ${RAW_IMAGE_PLACEHOLDER} but ${images.length} image(s) ` +
-          'were prepared (with --detail high one image can become several).',
-      );
-    }
-    return await engine.complete(
-      {
-        sessionId: 'cli',
-        raw: options.prompt.split(RAW_IMAGE_PLACEHOLDER).join(imageMarker),
-        images,
-        sampling,
-      },
-      onToken ? { onToken } : {},
-    );
+  return (e) => ctx.io.out(e.text);
+}
+
+/**
+ * Runs the question through the llava-desk server of this data folder when one runs (its loaded
+ * model answers; nothing loads here); undefined when there is none, so the caller runs it alone.
+ */
+async function askAttached(
+  options: AskOptions,
+  ctx: CommandContext,
+): Promise<AskResult | undefined> {
+  const verbose = (line: string): void => {
+    if (options.verbose === true) ctx.io.err(`llava-desk ask: ${line}\n`);
+  };
+  if (options.image.length === 0 && !options.raw) {
+    throw new LlavaDeskError('USAGE', 'Give at least one --image (or use --raw for text only).');
   }
-  const session = new ChatSession(engine, {
-    ...(options.system !== undefined ? { system: options.system } : {}),
-    sampling,
-  });
-  return await session.ask(
-    { text: options.prompt, images, short: options.short === true },
-    onToken ? { onToken } : {},
-  );
+  if ((options.model === undefined) !== (options.mmproj === undefined)) {
+    throw new LlavaDeskError('USAGE', '--model and --mmproj go together: give both files.');
+  }
+  const outcome = await findServer(resolveDataDir(options.dataDir));
+  if (outcome.stale !== undefined) verbose(`removed a stale discovery file (${outcome.stale})`);
+  const server = outcome.found;
+  if (!server) return undefined;
+  let client: ApiClient;
+  try {
+    client = await ApiClient.connect(server);
+  } catch (error) {
+    verbose(`${(error as Error).message}; running standalone`);
+    return undefined;
+  }
+  verbose(`attached to llava-desk at ${server.host}:${server.port} (pid ${server.pid})`);
+  try {
+    const askId = randomBytes(12).toString('base64url');
+    const print = printer(options, ctx);
+    if (print) {
+      client.onEvent((name, payload) => {
+        const p = payload as { askId?: string; text?: string };
+        if (name === 'engine.token' && p.askId === askId && typeof p.text === 'string') {
+          print({ text: p.text });
+        }
+      });
+    }
+    return await client.call('engine.ask', {
+      askId,
+      ...question(options),
+      images: options.image.map((file) => resolve(file)),
+      detail: options.detail,
+      imagePrep: options.imagePrep,
+      ...(options.model !== undefined && options.mmproj !== undefined
+        ? { modelPath: resolve(options.model), mmprojPath: resolve(options.mmproj) }
+        : {}),
+    });
+  } finally {
+    client.close();
+  }
 }

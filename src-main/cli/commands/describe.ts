@@ -28,6 +28,7 @@ import type { Detail } from '../../imaging/index.js';
 import { validatePair } from '../../models/pairing.js';
 import { formatDuration } from '../../shared/format.js';
 import { dataDirOption } from '../data-dir-option.js';
+import { describeAttached, printAttachedSummary } from '../describe-attached.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
 import { formatBatchLine } from '../progress-text.js';
@@ -64,6 +65,8 @@ interface DescribeOptions {
   contextSize?: number;
   json?: boolean;
   dataDir?: string;
+  standalone?: boolean;
+  verbose?: boolean;
 }
 
 export function registerDescribe(program: Command, ctx: CommandContext): void {
@@ -122,6 +125,11 @@ export function registerDescribe(program: Command, ctx: CommandContext): void {
       integer('--context-size', 64),
     )
     .option('--json', 'print one JSON object per event instead of a progress bar')
+    .option(
+      '--standalone',
+      'load the model in this process even when llava-desk (serve) runs for this data folder',
+    )
+    .option('--verbose', 'say on stderr whether the job runs in a running server')
     .addOption(dataDirOption())
     .action(async (folder: string, options: DescribeOptions) => {
       try {
@@ -137,8 +145,8 @@ export function registerDescribe(program: Command, ctx: CommandContext): void {
     });
 }
 
-function exitFor(summary: JobSummary): ExitCode {
-  if (summary.failed.length > 0) return EXIT.partial;
+function exitFor(summary: { failed: number; cancelled: boolean }): ExitCode {
+  if (summary.failed > 0) return EXIT.partial;
   return summary.cancelled ? EXIT.failure : EXIT.ok;
 }
 
@@ -229,10 +237,34 @@ async function jobOptions(folder: string, o: DescribeOptions): Promise<JobOption
   };
 }
 
-async function runDescribe(folder: string, o: DescribeOptions, io: CliIo): Promise<JobSummary> {
+async function runDescribe(
+  folder: string,
+  o: DescribeOptions,
+  io: CliIo,
+): Promise<{ failed: number; cancelled: boolean }> {
   const options = await jobOptions(folder, o);
   await scanFolder(folder, { recursive: false }); // a wrong folder is told before the model loads
   const dataDir = resolveDataDir(o.dataDir);
+  if (o.standalone !== true) {
+    if ((o.model === undefined) !== (o.mmproj === undefined)) {
+      throw new LlavaDeskError('USAGE', '--model and --mmproj go together: give both files.');
+    }
+    const attached = await describeAttached(
+      options,
+      {
+        dataDir,
+        json: o.json === true,
+        verbose: o.verbose === true,
+        ...(o.model !== undefined ? { model: o.model } : {}),
+        ...(o.mmproj !== undefined ? { mmproj: o.mmproj } : {}),
+      },
+      io,
+    );
+    if (attached) {
+      if (!o.json) printAttachedSummary(io, attached);
+      return attached;
+    }
+  }
   const pair = await resolveModelPair(o, dataDir);
   await validatePair(pair.modelPath, pair.mmprojPath);
   const { job, close } = await openEngineJob(options, {
@@ -250,7 +282,7 @@ async function runDescribe(folder: string, o: DescribeOptions, io: CliIo): Promi
   try {
     const summary = await job.run();
     if (!o.json) printSummary(io, summary);
-    return summary;
+    return { failed: summary.failed.length, cancelled: summary.cancelled };
   } finally {
     process.removeListener('SIGINT', onSigint);
     close();

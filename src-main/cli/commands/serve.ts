@@ -9,6 +9,7 @@ import { reportBug } from '../../common/report-bug.js';
 import { HF_TOKEN_ENV, hfBaseUrl } from '../../models/download/resolve-uri.js';
 import { createApiHttp } from '../../server/api-http.js';
 import { DEFAULT_IMAGE_FETCH } from '../../server/api-image-fetch.js';
+import { publishDiscovery } from '../../server/discovery.js';
 import { isLoopbackHost } from '../../server/loopback.js';
 import { startWebHost } from '../../server/web-host.js';
 import { dataDirOption } from '../data-dir-option.js';
@@ -109,6 +110,14 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         if (options.allowRemote === true && !isLoopbackHost(options.host)) {
           ctx.io.err(REMOTE_WARNING);
         }
+        // `llava-desk ask` of this data folder finds the server here and runs through it.
+        const unpublish = isLoopbackHost(options.host)
+          ? await publishDiscovery(dataDir, {
+              host: options.host,
+              port: host.port,
+              token: host.token,
+            })
+          : undefined;
         ctx.io.out(`llava-desk is serving at ${host.url}\n`);
         ctx.io.out(`data folder: ${dataDir}\n`);
         if (httpApi) {
@@ -121,6 +130,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         // Only while serving: a refused start (tests run it in-process) changes nothing.
         const release = catchStrayFailures();
         await waitForShutdownSignal();
+        await unpublish?.();
         await host.close();
         await core.close();
         release();
