@@ -17,7 +17,7 @@ import {
   type RawRgb,
 } from '../fixtures/image-corpus.js';
 import { installPair } from '../support/data-folder.js';
-import { childPids, startServe, within, type ServeProcess } from '../support/serve-process.js';
+import { enginePids, startServe, within, type ServeProcess } from '../support/serve-process.js';
 
 // The local API as the tools that speak it meet it: a real `llava-desk serve` (from source) on
 // the tiny generated LLaVA pair, driven by the official `openai` and `ollama` npm clients. The
@@ -697,7 +697,7 @@ describe('the API when the engine dies', () => {
         await waiting;
         continue;
       }
-      const engines = childPids(serve.pid);
+      const engines = enginePids(serve.pid);
       expect(engines).toHaveLength(1);
       process.kill(engines[0] as number, 'SIGKILL');
       await consumed;

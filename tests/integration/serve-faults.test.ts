@@ -16,7 +16,7 @@ import { installPair } from '../support/data-folder.js';
 import { MAX_SMALL_FRAME_BYTES } from '../../src-main/server/client-frames.js';
 import {
   ApiSocket,
-  childPids,
+  enginePids,
   isRunning,
   startServe,
   within,
@@ -209,7 +209,7 @@ describe('llava-desk serve under hostile and unlucky use', () => {
       text: 'Hi',
     });
     await api.next(isEnd(first.answer.id), true);
-    const [engine] = childPids(serve.pid);
+    const [engine] = enginePids(serve.pid);
     expect(engine).toBeDefined();
 
     const died = api.next(
@@ -244,7 +244,7 @@ describe('llava-desk serve under hostile and unlucky use', () => {
       text: 'Tell me a long story.',
     });
     await api.next(isToken(sent.answer.id), true);
-    const engines = childPids(serve.pid);
+    const engines = enginePids(serve.pid);
     expect(engines).toHaveLength(1);
     const engine = engines[0] as number;
 

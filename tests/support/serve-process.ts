@@ -161,14 +161,23 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** The processes `pid` started that are still there (`ps`, on Linux and macOS). */
-export function childPids(pid: number): number[] {
-  const table = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+/**
+ * The engine processes `pid` started that are still there (`ps`, on Linux and macOS): children
+ * running the engine's worker module. Other children come and go (node-llama-cpp tests its
+ * binaries in a short-lived child process), so the command line decides.
+ */
+export function enginePids(pid: number): number[] {
+  const table = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' });
   return table
     .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number))
-    .filter(([child, parent]) => parent === pid && child !== undefined && isRunning(child))
-    .map(([child]) => child as number);
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ child: Number(m[1]), parent: Number(m[2]), args: m[3] ?? '' }))
+    .filter(
+      ({ child, parent, args }) =>
+        parent === pid && /engine[\\/]worker\.[cm]?[jt]s\b/.test(args) && isRunning(child),
+    )
+    .map(({ child }) => child);
 }
 
 /** Resolves true as soon as `done()` holds, false when `ms` pass first (polled every 50 ms). */
