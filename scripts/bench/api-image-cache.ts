@@ -1,4 +1,4 @@
-// npx tsx scripts/bench/api-image-cache.ts — time to first token through the local API (OpenAI
+// npm run bench:api — time to first token through the local API (OpenAI
 // dialect, the official client) for a new image and for the same image sent again in a request
 // whose prompt differs before it (so the KV cache cannot hold it: only the engine's embedding
 // cache, keyed by pixels, can spare the encoder). Pair: CLIP ViT-L/14-336 (random weights) with
@@ -102,7 +102,7 @@ try {
   await server.close();
   await core.close();
   const table = [
-    '## Local API: a repeated image (`npx tsx scripts/bench/api-image-cache.ts`)',
+    '## Local API: a repeated image (`npm run bench:api`)',
     '',
     `${machineLine()}. CLIP ViT-L/14-336 with random weights and a tiny LLM, one 640 x 640 JPEG`,
     'per request through the OpenAI dialect; the second request has another system prompt, so',
