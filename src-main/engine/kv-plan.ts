@@ -52,6 +52,51 @@ export function appendToKvState(state: KvState, text: string, nPast: number): Kv
   return { text: next, checkpoints: [...state.checkpoints, { textLength: next.length, nPast }] };
 }
 
+/** What an evaluation reports that the cache state records: its chunks and where it ended. */
+export interface EvaluatedChunks {
+  readonly nPast: number;
+  readonly chunks: readonly { readonly type: string; readonly nTokens: number }[];
+}
+
+/**
+ * Records the evaluation of `plan.remainder` in the sequence's cache state, with a boundary after
+ * each image: a later prompt that shares the text up to an image (same system prompt and picture,
+ * another question) reuses everything up to there.
+ */
+export function appendEvaluation(
+  kv: KvState,
+  plan: ContinuationPlan,
+  evaluated: EvaluatedChunks,
+  marker: string,
+): KvState {
+  const total = evaluated.chunks.reduce((sum, c) => sum + c.nTokens, 0);
+  let next = kv;
+  // Positions equal token counts for LLaVA-style projectors; otherwise keep only the end.
+  if (total === evaluated.nPast - plan.keep.nPast) {
+    let nPast = plan.keep.nPast;
+    let searchFrom = 0;
+    for (const chunk of evaluated.chunks) {
+      nPast += chunk.nTokens;
+      if (chunk.type !== 'image') continue;
+      const at = plan.remainder.indexOf(marker, searchFrom);
+      if (at < 0) break;
+      searchFrom = markerEnd(plan.remainder, at, marker);
+      if (nPast < evaluated.nPast) {
+        next = appendToKvState(
+          next,
+          plan.remainder.slice(next.text.length - kv.text.length, searchFrom),
+          nPast,
+        );
+      }
+    }
+  }
+  return appendToKvState(
+    next,
+    plan.remainder.slice(next.text.length - kv.text.length),
+    evaluated.nPast,
+  );
+}
+
 /**
  * How many image markers a prompt holds: the one count of them. The engine checks it against the
  * images given and finds how many images a kept cache prefix already holds; the CLI checks a
