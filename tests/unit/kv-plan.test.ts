@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  appendEvaluation,
   appendToKvState,
   countImageMarkers,
   emptyKvState,
@@ -43,6 +44,38 @@ describe('planning what to evaluate', () => {
     const cut = truncateKvState(answered, { textLength: prompt.length, nPast: 30 });
     expect(cut.text).toBe(prompt);
     expect(cut.checkpoints.map((c) => c.nPast)).toEqual([0, 30]);
+  });
+});
+
+describe('recording an evaluation in the cache state', () => {
+  const kv = stateOf(['SYS ', 2]);
+  const remainder = keyImageMarkers('USER: <img> q ASSISTANT:', '<img>', ['pic-a']);
+  const plan = { keep: { textLength: 4, nPast: 2 }, remainder };
+  const chunks = [
+    { type: 'text', nTokens: 3 },
+    { type: 'image', nTokens: 10 },
+    { type: 'text', nTokens: 5 },
+  ];
+
+  it('adds a boundary right after each image (its key included) and one at the end', () => {
+    const next = appendEvaluation(kv, plan, { nPast: 20, chunks }, '<img>');
+    expect(next.text).toBe(`SYS ${remainder}`);
+    const afterImage = 4 + markerEnd(remainder, remainder.indexOf('<img>'), '<img>');
+    expect(next.checkpoints).toEqual([
+      { textLength: 0, nPast: 0 },
+      { textLength: 4, nPast: 2 },
+      { textLength: afterImage, nPast: 15 },
+      { textLength: next.text.length, nPast: 20 },
+    ]);
+    // A new question about the same picture keeps everything up to the image.
+    const other = `SYS ${keyImageMarkers('USER: <img> other ASSISTANT:', '<img>', ['pic-a'])}`;
+    expect(planContinuation(next, other).keep).toEqual({ textLength: afterImage, nPast: 15 });
+  });
+
+  it('records only the end when positions do not follow token counts', () => {
+    const next = appendEvaluation(kv, plan, { nPast: 12, chunks }, '<img>');
+    expect(next.checkpoints.at(-1)).toEqual({ textLength: next.text.length, nPast: 12 });
+    expect(next.checkpoints).toHaveLength(3);
   });
 });
 
