@@ -7,7 +7,7 @@ import {
 } from '../api/contract.js';
 import { isErrorCode } from '../api/errors.js';
 import { LlavaDeskError } from '../common/errors.js';
-import type { Discovery } from '../server/discovery.js';
+import { findServer, type Discovery } from '../server/discovery.js';
 import { decodeWire, encodeWire } from '../server/wire-codec.js';
 import { WS_PATH, WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX } from '../shared/web-socket.js';
 
@@ -93,5 +93,28 @@ export class ApiClient {
       const code = isErrorCode(message.error.code) ? message.error.code : 'INTERNAL';
       pending.reject(new LlavaDeskError(code, message.error.message));
     }
+  }
+}
+
+/**
+ * The running llava-desk server of a data folder, connected, or undefined when none runs (a stale
+ * discovery file is removed) or it cannot be reached: the caller then runs standalone. `verbose`
+ * gets one line saying which.
+ */
+export async function attachToServer(
+  dataDir: string,
+  verbose: (line: string) => void,
+): Promise<ApiClient | undefined> {
+  const outcome = await findServer(dataDir);
+  if (outcome.stale !== undefined) verbose(`removed a stale discovery file (${outcome.stale})`);
+  const server = outcome.found;
+  if (!server) return undefined;
+  try {
+    const client = await ApiClient.connect(server);
+    verbose(`attached to llava-desk at ${server.host}:${server.port} (pid ${server.pid})`);
+    return client;
+  } catch (error) {
+    verbose(`${(error as Error).message}; running standalone`);
+    return undefined;
   }
 }

@@ -3,9 +3,8 @@ import type { BatchItem, BatchProgress, BatchSummary, MethodParams } from '../ap
 import { isErrorCode } from '../api/errors.js';
 import type { JobOptions } from '../batch/index.js';
 import { LlavaDeskError } from '../common/errors.js';
-import { findServer } from '../server/discovery.js';
 import { formatDuration } from '../shared/format.js';
-import { ApiClient } from './api-client.js';
+import { attachToServer, type ApiClient } from './api-client.js';
 import type { CliIo } from './io.js';
 import { formatBatchLine } from './progress-text.js';
 
@@ -36,18 +35,8 @@ export async function describeAttached(
   const verbose = (line: string): void => {
     if (attach.verbose) io.err(`llava-desk describe: ${line}\n`);
   };
-  const outcome = await findServer(attach.dataDir);
-  if (outcome.stale !== undefined) verbose(`removed a stale discovery file (${outcome.stale})`);
-  const server = outcome.found;
-  if (!server) return undefined;
-  let client: ApiClient;
-  try {
-    client = await ApiClient.connect(server);
-  } catch (error) {
-    verbose(`${(error as Error).message}; running standalone`);
-    return undefined;
-  }
-  verbose(`attached to llava-desk at ${server.host}:${server.port} (pid ${server.pid})`);
+  const client = await attachToServer(attach.dataDir, verbose);
+  if (!client) return undefined;
   const onSigint = (): void => {
     client.call('batch.cancel', {}).catch(() => undefined);
   };

@@ -8,8 +8,7 @@ import { LlavaDeskError, serializeError } from '../../common/errors.js';
 import { askOnce, RAW_IMAGE_PLACEHOLDER, type OneQuestion } from '../../engine/ask-once.js';
 import { EngineClient } from '../../engine/engine-client.js';
 import type { Detail } from '../../imaging/index.js';
-import { findServer } from '../../server/discovery.js';
-import { ApiClient } from '../api-client.js';
+import { attachToServer } from '../api-client.js';
 import { dataDirOption } from '../data-dir-option.js';
 import { EXIT } from '../exit-codes.js';
 import { exitForErrorCode } from '../exit-for-error.js';
@@ -189,18 +188,8 @@ async function askAttached(
   if ((options.model === undefined) !== (options.mmproj === undefined)) {
     throw new LlavaDeskError('USAGE', '--model and --mmproj go together: give both files.');
   }
-  const outcome = await findServer(resolveDataDir(options.dataDir));
-  if (outcome.stale !== undefined) verbose(`removed a stale discovery file (${outcome.stale})`);
-  const server = outcome.found;
-  if (!server) return undefined;
-  let client: ApiClient;
-  try {
-    client = await ApiClient.connect(server);
-  } catch (error) {
-    verbose(`${(error as Error).message}; running standalone`);
-    return undefined;
-  }
-  verbose(`attached to llava-desk at ${server.host}:${server.port} (pid ${server.pid})`);
+  const client = await attachToServer(resolveDataDir(options.dataDir), verbose);
+  if (!client) return undefined;
   try {
     const askId = randomBytes(12).toString('base64url');
     const print = printer(options, ctx);
