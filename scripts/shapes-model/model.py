@@ -83,13 +83,29 @@ class VisionBlock(nn.Module):
         return x + self.down(gelu(self.up(self.ln2(x))))
 
 
+def sincos_positions(grid: int, width: int, scale: float = 0.5) -> torch.Tensor:
+    """Initial position embeddings: the class token's zero, then a 2-D sine-cosine code of each
+    patch's row and column (as MAE initialises its ViT). A learned random start left the tower
+    slower to relate neighbouring patches. Trained further like any parameter."""
+    d = width // 4
+    omega = 1.0 / 10000 ** (torch.arange(d, dtype=torch.float32) / d)
+    ys, xs = torch.meshgrid(torch.arange(grid, dtype=torch.float32), torch.arange(grid, dtype=torch.float32), indexing="ij")
+
+    def code(p: torch.Tensor) -> torch.Tensor:
+        o = p.reshape(-1, 1) * omega[None]
+        return torch.cat([o.sin(), o.cos()], dim=1)
+
+    patches = torch.cat([code(ys), code(xs)], dim=1) * scale
+    return torch.cat([torch.zeros(1, width), patches])
+
+
 class VisionTower(nn.Module):
     def __init__(self, c: VisionConfig):
         super().__init__()
         self.c = c
         self.patch = nn.Conv2d(3, c.width, c.patch_size, stride=c.patch_size, bias=False)
         self.cls = nn.Parameter(torch.randn(c.width) * 0.02)
-        self.pos = nn.Parameter(torch.randn(c.patches + 1, c.width) * 0.02)
+        self.pos = nn.Parameter(sincos_positions(c.grid, c.width))
         self.pre_ln = nn.LayerNorm(c.width, eps=c.eps)
         self.blocks = nn.ModuleList(VisionBlock(c) for _ in range(c.blocks))
 

@@ -114,6 +114,13 @@ def _finish(rng: np.random.Generator, scene: Scene) -> Scene:
     return scene
 
 
+# Side of a shape's bounding square as a share of the canvas's short side, by number of shapes:
+# as large as the shapes fit. At 112 px with 14 px patches a shape 0.24-0.40 of the short side of a
+# 2:1 image spans one or two patches, and a tower trained from scratch did not learn shape identity
+# within the budget (docs/SHAPES-MODEL.md); larger shapes did.
+SHAPE_SIZE: dict[int, tuple[float, float]] = {1: (0.35, 0.60), 2: (0.30, 0.45), 3: (0.26, 0.40), 4: (0.24, 0.36)}
+
+
 def shapes_scene(rng: np.random.Generator, count: int | None = None, side_by_side: bool = False) -> Scene:
     """One to four shapes; `side_by_side`: two shapes of different kinds, left and right."""
     while True:
@@ -123,7 +130,8 @@ def shapes_scene(rng: np.random.Generator, count: int | None = None, side_by_sid
         background = COLOUR_NAMES[int(rng.integers(0, len(COLOUR_NAMES)))]
         n = 2 if side_by_side else (count or int(rng.integers(1, 5)))
         short = min(w, h)
-        sizes = [float(rng.uniform(0.24, 0.40) * short) for _ in range(n)]
+        lo, hi = SHAPE_SIZE[n]
+        sizes = [float(rng.uniform(lo, hi) * short) for _ in range(n)]
         colours = _other_colours(rng, background, n)
         if side_by_side:
             kinds = list(rng.choice(SHAPES, size=2, replace=False))

@@ -28,7 +28,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import IGNORE, dialogue, view_labels  # noqa: E402
+from data import IGNORE, ViewLabels, dialogue, view_labels  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
 from pool import Pool, load_or_build  # noqa: E402
 from scenes import COLOUR_NAMES  # noqa: E402
@@ -60,6 +60,7 @@ class PretrainHeads(nn.Module):
         self.digit = nn.Linear(width, 11)
         self.patch_kind = nn.Linear(width, 4)
         self.patch_colour = nn.Linear(width, n_col)
+        self.patch_side = nn.Linear(width, 2)
 
 
 def _ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -70,6 +71,17 @@ def _ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     if (target != IGNORE).sum() == 0:
         return logits.sum() * 0
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=IGNORE)
+
+
+def side_map(labels: ViewLabels) -> np.ndarray:
+    """For two shapes side by side: 0 on the patches of the left one, 1 on the right one's,
+    IGNORE elsewhere (and everywhere in other scenes). What the left/right question needs: which
+    shape a patch belongs to, and on which side that shape is."""
+    out = np.full(labels.patch_kind.shape, IGNORE, dtype=np.int64)
+    for kind, side in enumerate(labels.left_of):
+        if side != IGNORE:
+            out[labels.patch_kind == kind + 1] = side
+    return out
 
 
 def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list) -> torch.Tensor:
@@ -89,6 +101,8 @@ def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list) -> to
         cols = torch.from_numpy(np.stack([labels[i].patch_colour.reshape(-1) for i in has_maps]))
         loss = loss + 0.5 * _ce(heads.patch_kind(feats[has_maps]), kinds)
         loss = loss + 0.5 * _ce(heads.patch_colour(feats[has_maps]), cols)
+        sides = torch.from_numpy(np.stack([side_map(labels[i]).reshape(-1) for i in has_maps]))
+        loss = loss + 0.5 * _ce(heads.patch_side(feats[has_maps]), sides)
     return loss
 
 
@@ -204,12 +218,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=1, help="PyTorch threads (1: two threads lose to any other load on 2 cores)")
+    ap.add_argument("--threads", type=int, default=2, help="PyTorch threads (use 1 when other work shares the 2 cores: two threads then lose)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies the pool size and every stage's steps")
     ap.add_argument("--pool", type=int, default=24000, help="scenes drawn for training")
-    ap.add_argument("--vision-steps", type=int, default=1500)
-    ap.add_argument("--llm-steps", type=int, default=1000)
-    ap.add_argument("--finetune-steps", type=int, default=150)
+    ap.add_argument("--vision-steps", type=int, default=3000)
+    ap.add_argument("--llm-steps", type=int, default=750)
+    ap.add_argument("--finetune-steps", type=int, default=120)
     ap.add_argument("--pool-cache", help="keep the drawn pool in this file and reuse it")
     ap.add_argument("--vision-from", help="start from this stage-1 tower (vision.pt of an earlier run), skip stage 1")
     args = ap.parse_args()
