@@ -17,7 +17,12 @@ const fixtures = join(root, 'tests', 'fixtures', 'shapes-model');
 const work = join(root, '.cache', 'shapes-model');
 
 const { values } = parseArgs({
-  options: { seed: { type: 'string', default: '1' }, scale: { type: 'string', default: '1' } },
+  options: {
+    seed: { type: 'string', default: '1' },
+    scale: { type: 'string', default: '1' },
+    // Export the checkpoint an earlier run left in .cache/shapes-model without training again.
+    'export-only': { type: 'boolean', default: false },
+  },
 });
 
 function fail(message) {
@@ -45,16 +50,20 @@ const run = (script, args) => {
   if (r.status !== 0) fail(`${script} failed (exit ${r.status})`);
 };
 
-run('train.py', [
-  '--out',
-  work,
-  '--seed',
-  values.seed,
-  '--scale',
-  values.scale,
-  '--pool-cache',
-  join(work, `pool-seed${values.seed}-scale${values.scale}.pkl`),
-]);
+if (!values['export-only']) {
+  run('train.py', [
+    '--out',
+    work,
+    '--seed',
+    values.seed,
+    '--scale',
+    values.scale,
+    '--pool-cache',
+    join(work, `pool-seed${values.seed}-scale${values.scale}.pkl`),
+  ]);
+} else if (!existsSync(join(work, 'shapes-model.pt'))) {
+  fail(`--export-only: no checkpoint in ${relative(root, work)}; train first`);
+}
 run('export.py', ['--checkpoint', join(work, 'shapes-model.pt'), '--out', fixtures]);
 run('tokens.py', ['--out', join(fixtures, 'tokens.json')]);
 
@@ -65,8 +74,10 @@ const manifest = {
   description:
     'A small LLaVA-1.5-architecture pair trained on synthetic scenes of shapes and digits. Generated; do not edit.',
   script: relative(root, join(here, 'train.mjs')),
-  seed: Number(values.seed),
-  scale: Number(values.scale),
+  // From the run's own log, so --export-only names the run that made the files.
+  seed: log.seed,
+  scale: log.scale,
+  threads: log.threads,
   trainingSeconds: log.seconds,
   pool: log.pool,
   files: Object.fromEntries(files.map((f) => [f, { sha256: sha256(join(fixtures, f)) }])),
