@@ -40,6 +40,8 @@ export class BatchStore {
   mode = $state<'preset' | 'prompt'>('preset');
   preset = $state<BatchPreset>('caption');
   prompt = $state('');
+  /** LLaVA's short-answer instruction after the prompt (as the chat's Short answer). */
+  short = $state(false);
   outputs = $state<BatchOutput[]>(['txt']);
   recursive = $state(false);
   /** What to do with a sidecar someone else wrote: stop at that image, skip it, or replace. */
@@ -180,6 +182,7 @@ export class BatchStore {
         recursive: this.recursive,
         outputs: this.outputs,
         ...(this.mode === 'preset' ? { preset: this.preset } : { prompt: this.prompt.trim() }),
+        ...(this.mode === 'prompt' && this.short ? { short: true } : {}),
         ...(this.existing !== 'ask' ? { existing: this.existing } : {}),
         ...(this.outputs.includes('xmp') && this.xmpName !== 'auto'
           ? { xmpName: this.xmpName }
