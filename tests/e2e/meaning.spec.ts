@@ -77,6 +77,8 @@ test('a red circle dropped into the chat: the answer says red', async () => {
   ]);
   expect(await ask('What color is the circle?', 0)).toBe('red');
   expect(await ask('What shape is this?', 1)).toBe('circle');
+  // a one-word answer is one token, and its stats say so in the singular
+  await expect(answers().nth(1).getByText('1 token', { exact: true })).toBeVisible();
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     await page.screenshot({ path: `${SCREENSHOTS}/shapes-answer-${colorScheme}.png` });
