@@ -170,6 +170,10 @@ export const catalogModelSchema = z.object({
   license: z.string(),
   isDefault: z.boolean(),
   lowMemory: z.boolean(),
+  /** Shipped with the app: installed by a copy, no download. */
+  bundled: z.boolean(),
+  /** One line on what it is for (a demo says what it knows). */
+  description: z.string().optional(),
   installed: z.boolean(),
   /** RAM it needs on the CPU, estimated. */
   cpuRamBytes: amount,

@@ -9,7 +9,13 @@ import type {
   ModelFitPlan,
 } from '../api/contract.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
-import { findCatalogEntry, loadCatalog } from '../models/catalog/load-catalog.js';
+import {
+  appRootOf,
+  DEFAULT_CATALOG_PATH,
+  findCatalogEntry,
+  loadCatalog,
+} from '../models/catalog/load-catalog.js';
+import { isBundledUri } from '../models/bundled-files.js';
 import type { Catalog } from '../models/catalog/schema.js';
 import type { RetryPolicy } from '../models/download/retry-policy.js';
 import { planModelFit } from '../models/fit/plan-model-fit.js';
@@ -114,6 +120,8 @@ export class ModelService {
       license: entry.license,
       isDefault: entry.default === true,
       lowMemory: entry.lowMemory === true,
+      bundled: entry.files.every((f) => isBundledUri(f.uri)),
+      ...(entry.description !== undefined ? { description: entry.description } : {}),
       installed: installedIds.has(entry.id),
       cpuRamBytes: entry.memory.cpuRamBytes,
       fitsMachine: ram >= entry.memory.minTotalRamBytes,
@@ -170,6 +178,7 @@ export class ModelService {
         modelsDir: this.#options.modelsDir,
         catalog,
         hfBaseUrl: this.#options.hfBaseUrl,
+        appRoot: appRootOf(this.#options.catalogPath ?? DEFAULT_CATALOG_PATH),
         ...(this.#options.hfToken !== undefined ? { token: this.#options.hfToken } : {}),
         download: {
           progressIntervalMs: 250,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { LlavaDeskError } from '../common/errors.js';
-import { findCatalogEntry } from './catalog/load-catalog.js';
+import { copyBundledFiles, isBundledUri } from './bundled-files.js';
+import { DEFAULT_APP_ROOT, findCatalogEntry } from './catalog/load-catalog.js';
 import type { Catalog } from './catalog/schema.js';
 import { nodeDownloadFs, type DownloadFs } from './download/download-fs.js';
 import {
@@ -25,6 +26,8 @@ export interface PullRequest {
   modelsDir: string;
   catalog: Catalog;
   hfBaseUrl: string;
+  /** Where `app:` files of the catalog lie (the folder holding models/catalog.json). */
+  appRoot?: string;
   token?: string;
   onEvent?: (event: DownloadEvent) => void;
   /** Test and tuning knobs passed to the download job. */
@@ -108,6 +111,7 @@ function planPull(request: PullRequest): PullPlan {
 export function startPull(request: PullRequest): PullHandle {
   const plan = planPull(request);
   const dir = join(request.modelsDir, plan.id);
+  if (plan.files.every((file) => isBundledUri(file.uri))) return installBundled(request, plan);
   const fs: DownloadFs = request.download?.fs ?? nodeDownloadFs;
   const job = createDownloadJob({
     ...request.download,
@@ -144,4 +148,33 @@ export function startPull(request: PullRequest): PullHandle {
     return { model, alreadyInstalled: false };
   })();
   return { id: plan.id, result, cancel: (options) => job.cancel(options) };
+}
+
+/** A catalog pair shipped with the app: copied and checked, nothing downloaded. */
+function installBundled(request: PullRequest, plan: PullPlan): PullHandle {
+  const result = (async () => {
+    const existing = await findInstalledModel(request.modelsDir, plan.id);
+    if (existing) return { model: existing, alreadyInstalled: true };
+    const dir = join(request.modelsDir, plan.id);
+    const files = await copyBundledFiles(request.appRoot ?? DEFAULT_APP_ROOT, dir, plan.files);
+    const model = await installPair({
+      modelsDir: request.modelsDir,
+      id: plan.id,
+      displayName: plan.displayName,
+      family: plan.family,
+      promptTemplate: plan.promptTemplate,
+      source: plan.source,
+      catalogId: plan.catalogId,
+      files: files.map((file, index) => ({
+        role: file.role,
+        fileName: file.path.slice(dir.length + 1),
+        sha256: file.sha256,
+        placement: 'copy' as const,
+        origin: plan.files[index]?.uri,
+      })),
+    });
+    return { model, alreadyInstalled: false };
+  })();
+  // A copy of a few MB: nothing worth cancelling half way.
+  return { id: plan.id, result, cancel: async () => undefined };
 }

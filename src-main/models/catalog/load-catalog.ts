@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LlavaDeskError } from '../../common/errors.js';
 import { catalogSchema, type Catalog, type CatalogEntry } from './schema.js';
@@ -7,6 +8,13 @@ import { catalogSchema, type Catalog, type CatalogEntry } from './schema.js';
 export const DEFAULT_CATALOG_PATH = fileURLToPath(
   new URL('../../../models/catalog.json', import.meta.url),
 );
+
+/** The folder that holds models/catalog.json: where the catalog's `app:` files lie. */
+export function appRootOf(catalogPath: string): string {
+  return dirname(dirname(catalogPath));
+}
+
+export const DEFAULT_APP_ROOT = appRootOf(DEFAULT_CATALOG_PATH);
 
 /** Parses and validates catalog JSON text; throws `CATALOG_INVALID` with zod's issues. */
 export function parseCatalog(text: string): Catalog {

@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import { isBundledUri } from '../bundled-files.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
-/** `hf:<owner>/<repo>/<path-in-repo>` or an http(s) URL. */
+/** `hf:<owner>/<repo>/<path-in-repo>`, an http(s) URL, or `app:<path>` for a file shipped with the app. */
 export const modelUriSchema = z
   .string()
   .refine(
-    (uri) => /^hf:[^/\s]+\/[^/\s]+\/\S+$/.test(uri) || /^https?:\/\/\S+$/.test(uri),
-    'an hf:<owner>/<repo>/<file> URI or an http(s) URL',
+    (uri) =>
+      /^hf:[^/\s]+\/[^/\s]+\/\S+$/.test(uri) || /^https?:\/\/\S+$/.test(uri) || isBundledUri(uri),
+    'an hf:<owner>/<repo>/<file> URI, an http(s) URL or app:<path>',
   );
 
 export const catalogFileSchema = z.object({
@@ -32,6 +34,8 @@ export const catalogEntrySchema = z
     /** `vicuna_v1`: the app applies LLaVA-1.5's template; `gguf-jinja`: the GGUF's own template. */
     promptTemplate: promptTemplateSchema,
     default: z.boolean().optional(),
+    /** One line on what the model is for, shown beside its name (a demo says what it knows). */
+    description: z.string().min(1).optional(),
     lowMemory: z.boolean().optional(),
     /** The projector ships without `clip.projector_type`; the installer writes a repaired copy. */
     mmprojNeedsRepair: z.boolean().optional(),
@@ -50,6 +54,15 @@ export const catalogEntrySchema = z
     (entry) =>
       entry.files.some((f) => f.role === 'model') && entry.files.some((f) => f.role === 'mmproj'),
     { message: 'a pair needs one model file and one mmproj file', path: ['files'] },
+  )
+  .refine(
+    (entry) =>
+      entry.files.every((f) => !isBundledUri(f.uri)) ||
+      entry.files.every((f) => isBundledUri(f.uri) && f.sha256 !== undefined && f.sizeExact),
+    {
+      message: 'a pair shipped with the app has both files app: with exact sizes and sha256',
+      path: ['files'],
+    },
   );
 
 export const catalogSchema = z
