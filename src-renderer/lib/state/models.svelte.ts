@@ -51,6 +51,11 @@ export class ModelsStore {
     return this.state?.catalog.find((m) => m.isDefault);
   }
 
+  /** A pair shipped with the app (the shapes demo): installed in seconds, no download. */
+  get demoEntry(): ApiCatalogModel | undefined {
+    return this.state?.catalog.find((m) => m.bundled && !m.installed);
+  }
+
   get activeName(): string | undefined {
     const id = this.state?.activeModelId;
     return this.state?.installed.find((m) => m.id === id)?.displayName;
