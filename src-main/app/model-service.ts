@@ -15,7 +15,7 @@ import {
   findCatalogEntry,
   loadCatalog,
 } from '../models/catalog/load-catalog.js';
-import { isBundledUri } from '../models/bundled-files.js';
+import { isBundledPair } from '../models/bundled-files.js';
 import type { Catalog } from '../models/catalog/schema.js';
 import type { RetryPolicy } from '../models/download/retry-policy.js';
 import { planModelFit } from '../models/fit/plan-model-fit.js';
@@ -120,7 +120,7 @@ export class ModelService {
       license: entry.license,
       isDefault: entry.default === true,
       lowMemory: entry.lowMemory === true,
-      bundled: entry.files.every((f) => isBundledUri(f.uri)),
+      bundled: isBundledPair(entry.files),
       ...(entry.description !== undefined ? { description: entry.description } : {}),
       installed: installedIds.has(entry.id),
       cpuRamBytes: entry.memory.cpuRamBytes,

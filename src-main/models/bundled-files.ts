@@ -15,6 +15,11 @@ export function isBundledUri(uri: string): boolean {
   return APP_URI.test(uri);
 }
 
+/** A pair the app ships: every file `app:` (the catalog allows no mix of shipped and downloaded). */
+export function isBundledPair(files: readonly { uri: string }[]): boolean {
+  return files.every((f) => isBundledUri(f.uri));
+}
+
 /** Where an `app:` file lies under `appRoot`; MODEL_SOURCE_INVALID for anything else. */
 export function bundledPath(appRoot: string, uri: string): string {
   const relative = APP_URI.exec(uri)?.[1];

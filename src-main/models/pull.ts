@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { LlavaDeskError } from '../common/errors.js';
-import { copyBundledFiles, isBundledUri } from './bundled-files.js';
+import { copyBundledFiles, isBundledPair } from './bundled-files.js';
 import { DEFAULT_APP_ROOT, findCatalogEntry } from './catalog/load-catalog.js';
 import type { Catalog } from './catalog/schema.js';
 import { nodeDownloadFs, type DownloadFs } from './download/download-fs.js';
@@ -107,11 +107,16 @@ function planPull(request: PullRequest): PullPlan {
   };
 }
 
-/** Downloads a pair into `<modelsDir>/<id>/` and installs it; resumes what an earlier run left. */
-export function startPull(request: PullRequest): PullHandle {
-  const plan = planPull(request);
-  const dir = join(request.modelsDir, plan.id);
-  if (plan.files.every((file) => isBundledUri(file.uri))) return installBundled(request, plan);
+/** How a pull gets its files into the pair's folder: a download, or a copy of the app's own. */
+interface PairSupplier {
+  placement: 'downloaded' | 'copy';
+  fetch(): Promise<{ role: 'model' | 'mmproj'; path: string; sha256: string }[]>;
+  /** After the pair is installed: what the fetch left beside the files. */
+  afterInstall(paths: string[]): Promise<void>;
+  cancel(options?: { keepPartial?: boolean }): Promise<void>;
+}
+
+function downloadSource(request: PullRequest, plan: PullPlan, dir: string): PairSupplier {
   const fs: DownloadFs = request.download?.fs ?? nodeDownloadFs;
   const job = createDownloadJob({
     ...request.download,
@@ -121,42 +126,39 @@ export function startPull(request: PullRequest): PullHandle {
     token: request.token,
     onEvent: request.onEvent,
   });
-  const result = (async () => {
-    const existing = await findInstalledModel(request.modelsDir, plan.id);
-    if (existing) return { model: existing, alreadyInstalled: true };
-    const files = await job.start();
-    const model = await installPair({
-      modelsDir: request.modelsDir,
-      id: plan.id,
-      displayName: plan.displayName,
-      family: plan.family,
-      promptTemplate: plan.promptTemplate,
-      source: plan.source,
-      catalogId: plan.catalogId,
-      files: files.map((file, index) => ({
-        role: file.role,
-        fileName: file.path.slice(dir.length + 1),
-        sha256: file.sha256,
-        placement: 'downloaded' as const,
-        origin: plan.files[index]?.uri,
-      })),
-    });
-    await removeDownloadSidecars(
-      fs,
-      files.map((f) => f.path),
-    );
-    return { model, alreadyInstalled: false };
-  })();
-  return { id: plan.id, result, cancel: (options) => job.cancel(options) };
+  return {
+    placement: 'downloaded',
+    fetch: () => job.start(),
+    afterInstall: (paths) => removeDownloadSidecars(fs, paths),
+    cancel: (options) => job.cancel(options),
+  };
 }
 
 /** A catalog pair shipped with the app: copied and checked, nothing downloaded. */
-function installBundled(request: PullRequest, plan: PullPlan): PullHandle {
+function bundledSource(request: PullRequest, plan: PullPlan, dir: string): PairSupplier {
+  return {
+    placement: 'copy',
+    fetch: () => copyBundledFiles(request.appRoot ?? DEFAULT_APP_ROOT, dir, plan.files),
+    afterInstall: async () => undefined,
+    // A copy of a few MB: nothing worth cancelling half way.
+    cancel: async () => undefined,
+  };
+}
+
+/**
+ * Downloads a pair into `<modelsDir>/<id>/` (resuming what an earlier run left), or copies it
+ * there when the app ships it, and installs it.
+ */
+export function startPull(request: PullRequest): PullHandle {
+  const plan = planPull(request);
+  const dir = join(request.modelsDir, plan.id);
+  const supplier = isBundledPair(plan.files)
+    ? bundledSource(request, plan, dir)
+    : downloadSource(request, plan, dir);
   const result = (async () => {
     const existing = await findInstalledModel(request.modelsDir, plan.id);
     if (existing) return { model: existing, alreadyInstalled: true };
-    const dir = join(request.modelsDir, plan.id);
-    const files = await copyBundledFiles(request.appRoot ?? DEFAULT_APP_ROOT, dir, plan.files);
+    const files = await supplier.fetch();
     const model = await installPair({
       modelsDir: request.modelsDir,
       id: plan.id,
@@ -169,12 +171,12 @@ function installBundled(request: PullRequest, plan: PullPlan): PullHandle {
         role: file.role,
         fileName: file.path.slice(dir.length + 1),
         sha256: file.sha256,
-        placement: 'copy' as const,
+        placement: supplier.placement,
         origin: plan.files[index]?.uri,
       })),
     });
+    await supplier.afterInstall(files.map((f) => f.path));
     return { model, alreadyInstalled: false };
   })();
-  // A copy of a few MB: nothing worth cancelling half way.
-  return { id: plan.id, result, cancel: async () => undefined };
+  return { id: plan.id, result, cancel: (options) => supplier.cancel(options) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isBundledUri } from '../bundled-files.js';
+import { isBundledPair, isBundledUri } from '../bundled-files.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
@@ -58,7 +58,8 @@ export const catalogEntrySchema = z
   .refine(
     (entry) =>
       entry.files.every((f) => !isBundledUri(f.uri)) ||
-      entry.files.every((f) => isBundledUri(f.uri) && f.sha256 !== undefined && f.sizeExact),
+      (isBundledPair(entry.files) &&
+        entry.files.every((f) => f.sha256 !== undefined && f.sizeExact)),
     {
       message: 'a pair shipped with the app has both files app: with exact sizes and sha256',
       path: ['files'],
