@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { renderScene } from '../support/shape-scenes.js';
 import { dropFiles, SCREENSHOTS } from './support/page-input.js';
+import { sceneFile } from './support/shapes-model.js';
 import { writeTestSettings } from './support/tiny-model.js';
 import { startWebHost, type RunningWebHost } from './support/web-host.js';
 
@@ -38,14 +38,13 @@ test('first run: the shapes demo installs from the app in seconds and answers ri
   console.log(`shapes demo: installed and selected in ${installMs} ms`);
 
   await page.getByRole('checkbox', { name: 'Short answer' }).check();
-  const scene = await renderScene({
-    width: 800,
-    height: 600,
-    background: 'yellow',
-    shapes: [{ kind: 'circle', colour: 'red', cx: 420, cy: 290, size: 300 }],
-  });
   await dropFiles(page, page.getByRole('main', { name: 'Chat' }), [
-    { name: 'circle.png', mime: 'image/png', base64: scene.toString('base64') },
+    await sceneFile('circle.png', {
+      width: 800,
+      height: 600,
+      background: 'yellow',
+      shapes: [{ kind: 'circle', colour: 'red', cx: 420, cy: 290, size: 300 }],
+    }),
   ]);
   await page.getByRole('textbox', { name: 'Message' }).fill('What color is the circle?');
   await page.getByRole('button', { name: 'Send' }).click();

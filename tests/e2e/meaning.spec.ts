@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { renderScene, type SceneSpec } from '../support/shape-scenes.js';
-import type { TestFile } from './support/images.js';
 import { dropFiles, SCREENSHOTS } from './support/page-input.js';
-import { installShapesModel } from './support/shapes-model.js';
+import { installShapesModel, sceneFile } from './support/shapes-model.js';
 import { startWebHost, type RunningWebHost } from './support/web-host.js';
 
 // Answers that mean something: the committed shapes model (docs/SHAPES-MODEL.md) in web mode,
@@ -17,10 +16,6 @@ let host: RunningWebHost;
 let page: Page;
 let folder: string;
 const problems: string[] = [];
-
-async function sceneFile(name: string, spec: SceneSpec): Promise<TestFile> {
-  return { name, mime: 'image/png', base64: (await renderScene(spec)).toString('base64') };
-}
 
 const redCircle: SceneSpec = {
   width: 640,

@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ollama } from 'ollama';
-import OpenAI from 'openai';
+import type { Ollama } from 'ollama';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHORT_ANSWER_SUFFIX } from '../../src-main/engine/prompt/conversation.js';
 import { SHAPES_PAIR } from '../e2e/support/shapes-model.js';
+import { apiClients, dataUrl } from '../support/api-clients.js';
 import { installPair } from '../support/data-folder.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import {
@@ -64,9 +65,7 @@ beforeAll(async () => {
   const dataDir = join(dir, 'data');
   await installPair(dataDir, SHAPES_PAIR, { threads: 1, contextSize: 2048, maxTokens: 8 });
   serve = await startServe(dataDir);
-  const origin = `http://127.0.0.1:${serve.port}`;
-  openai = new OpenAI({ baseURL: `${origin}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
-  ollama = new Ollama({ host: origin });
+  ({ openai, ollama } = apiClients(serve));
 });
 
 afterAll(async () => {
@@ -90,10 +89,7 @@ describe('the API with a model that sees', () => {
               {
                 role: 'user',
                 content: [
-                  {
-                    type: 'image_url',
-                    image_url: { url: `data:image/png;base64,${image.toString('base64')}` },
-                  },
+                  { type: 'image_url', image_url: { url: dataUrl(image) } },
                   { type: 'text', text: question(s.kind) },
                 ],
               },

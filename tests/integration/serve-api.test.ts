@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ollama } from 'ollama';
+import type { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   storeForOrientation,
   type RawRgb,
 } from '../fixtures/image-corpus.js';
+import { apiClients, dataUrl } from '../support/api-clients.js';
 import { installPair } from '../support/data-folder.js';
 import { enginePids, startServe, within, type ServeProcess } from '../support/serve-process.js';
 
@@ -56,8 +57,6 @@ interface Extras {
   };
 }
 
-const dataUrl = (bytes: Buffer): string => `data:image/png;base64,${bytes.toString('base64')}`;
-
 /** A raw HTTP request with the headers a test chooses (Host, Origin) that fetch would not allow. */
 function rawRequest(
   path: string,
@@ -85,9 +84,7 @@ beforeAll(async () => {
   const dataDir = join(dir, 'data');
   await installPair(dataDir, pair, { threads: 1, contextSize: 4096, maxTokens: 8 });
   serve = await startServe(dataDir);
-  const origin = `http://127.0.0.1:${serve.port}`;
-  openai = new OpenAI({ baseURL: `${origin}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
-  ollama = new Ollama({ host: origin });
+  ({ openai, ollama } = apiClients(serve));
 });
 
 afterAll(async () => {
