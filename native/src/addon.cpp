@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "context.h"
+#include "decode_step.h"
 #include "generate.h"
 #include "generate_batch.h"
 #include "ggml-backend.h"
@@ -100,13 +101,14 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
     exports.Set("loadModel", Napi::Function::New(env, &LoadModelChecked, "loadModel"));
     exports.Set("generate", Napi::Function::New(env, &Generate, "generate"));
     RegisterGenerateBatch(env, exports);
+    RegisterDecodeStep(env, exports);
 #ifdef LLAVA_DESK_IMAGING_BENCH
     RegisterImagingBench(env, exports);
 #endif
     exports.Set("getBackendInfo", Napi::Function::New(env, &GetBackendInfo, "getBackendInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, &SetLogLevel, "setLogLevel"));
     exports.Set("variant", Napi::String::New(env, LLAVA_DESK_VARIANT));
-    exports.Set("abiVersion", Napi::Number::New(env, 2));  // 2: Mtmd.encodeImage
+    exports.Set("abiVersion", Napi::Number::New(env, 3));  // 2: Mtmd.encodeImage; 3: createSampler, decodeStep
     return exports;
 }
 

@@ -26,22 +26,6 @@ namespace lld {
 
 namespace {
 
-// llama_sampler_sample() over saved logits instead of the context's current ones.
-llama_token SampleFromLogits(llama_sampler * smpl, const std::vector<float> & logits) {
-    std::vector<llama_token_data> cur(logits.size());
-    for (size_t i = 0; i < logits.size(); i++) {
-        cur[i] = llama_token_data{static_cast<llama_token>(i), logits[i], 0.0f};
-    }
-    llama_token_data_array arr{cur.data(), cur.size(), -1, false};
-    llama_sampler_apply(smpl, &arr);
-    if (arr.selected < 0 || static_cast<size_t>(arr.selected) >= arr.size) {
-        throw NativeError(code::kNative, "the sampler selected no token");
-    }
-    const llama_token tok = arr.data[arr.selected].id;
-    llama_sampler_accept(smpl, tok);
-    return tok;
-}
-
 struct SeqRun : Generation {
     int32_t seqId = 0;
     SamplingOptions opts;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lld {
 
@@ -38,5 +39,8 @@ using SamplerPtr = std::unique_ptr<llama_sampler, decltype(&llama_sampler_free)>
 
 /** Suppressed tokens, repeat penalty, then greedy (temperature 0) or top-k/top-p/min-p/temperature/dist. */
 SamplerPtr MakeSampler(const llama_vocab * vocab, const SamplingOptions & o);
+
+/** llama_sampler_sample() over saved logits instead of the context's current ones (accepts the token). */
+llama_token SampleFromLogits(llama_sampler * smpl, const std::vector<float> & logits);
 
 }  // namespace lld

@@ -46,6 +46,11 @@ export const ERROR_CODES = [
    * session's cache no longer holds; the host sends the request again with every image's pixels.
    */
   'ENGINE_IMAGES_NEEDED',
+  /**
+   * Between the engine and a batch job only: an interactive request took the sequence of a batch
+   * item half-way through its answer; the job describes that item again.
+   */
+  'PREEMPTED',
   // chats
   'CHAT_NOT_FOUND',
   'MESSAGE_NOT_FOUND',

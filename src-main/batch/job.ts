@@ -317,6 +317,11 @@ export class BatchJob {
       }
       if (!outcome || !outcome.ok) {
         const error = outcome?.error ?? { code: 'ABORTED', message: 'Stopped.' };
+        if (error.code === 'PREEMPTED') {
+          // An interactive request took the item's sequence: the item is described again.
+          retry.push(item);
+          continue;
+        }
         if (error.code === 'ENGINE_CRASHED' && !this.#crashRetried.has(path)) {
           // The engine restarts at the next call: the image is described again, once.
           this.#crashRetried.add(path);

@@ -1,17 +1,12 @@
-// The one way a request becomes an answer, for complete() and completeMany() alike: render the
-// request, give its session a sequence cut to what it shares, evaluate the rest of the prompt
-// (images as bitmaps), generate, and report the answer with its stats. Runs one call at a time
-// (VisionEngine queues them); aborting a signal stops the context's evaluation and generation.
+// The one way a request becomes an answer, for complete() and completeMany() alike: wait for a
+// free sequence (SequenceGate), render the request, give its session a sequence cut to what it
+// shares, evaluate the rest of the prompt (images as bitmaps) with the context to itself, then
+// generate beside every other answer under way (DecodeScheduler), and report the answer with its
+// stats. Aborting a signal stops the evaluation, or the generation at the next token.
 import type { AskResult } from '../api/engine.js';
 import { LlavaDeskError, serializeError } from '../common/errors.js';
-import {
-  answerResult,
-  answerText,
-  stoppedBeforeFirstToken,
-  streamAnswer,
-  streamAnswers,
-  type PromptEvaluation,
-} from './answer-stats.js';
+import { answerResult, answerText, stoppedBeforeFirstToken, streamAnswer } from './answer-stats.js';
+import { DecodeScheduler, type WorkPriority } from './decode-scheduler.js';
 import type { EngineParts } from './engine-loader.js';
 import {
   nativeSampling,
@@ -33,6 +28,7 @@ import {
 import type { NativeEvalPromptResult, NativeGenerateResult } from './native/binding.js';
 import { requirePixels, withBitmaps } from './request-images.js';
 import type { RequestRenderer } from './request-render.js';
+import { SequenceGate } from './sequence-gate.js';
 import { SequencePool, type SequenceSlot } from './sequence-pool.js';
 
 /** A request rendered and given a sequence, cut to the prefix it shares. */
@@ -42,143 +38,204 @@ interface PreparedSequence {
   plan: ContinuationPlan;
 }
 
-/** A completeMany() request whose prompt is in its sequence, waiting for generation. */
-interface EvaluatedRequest {
-  index: number;
-  slot: SequenceSlot;
-  /** Where the text before the first image ends in the sequence. */
+/** A request's prompt in its sequence, with the logits its answer starts from. */
+interface EvaluatedPrompt {
+  sequence: PreparedSequence;
+  evaluated: NativeEvalPromptResult;
+  /** Where the text before the first image ends (batch items keep only that afterwards). */
   head: KvCheckpoint;
-  nPast: number;
-  logits: Float32Array;
-  prompt: PromptEvaluation;
+  /** Tokens evaluated for this prompt. */
+  promptTokens: number;
+  logits: Float32Array | undefined;
 }
+
+/** How an answer is taken up: interactive work first; batch items share a prompt head. */
+interface AnswerMode {
+  priority: WorkPriority;
+}
+
+const INTERACTIVE: AnswerMode = { priority: 'interactive' };
+const BATCH: AnswerMode = { priority: 'batch' };
 
 export class AnswerPipeline {
   readonly #parts: EngineParts;
   readonly #renderer: RequestRenderer;
   readonly #pool: SequencePool;
+  readonly #scheduler: DecodeScheduler;
+  readonly #gate: SequenceGate;
+  /** The last answer of each session: a session's answers run one after another. */
+  readonly #sessions = new Map<string, Promise<unknown>>();
 
   constructor(parts: EngineParts, renderer: RequestRenderer) {
     this.#parts = parts;
     this.#renderer = renderer;
     this.#pool = new SequencePool(parts.info.parallel);
-  }
-
-  /** One answer; its sequence keeps the prompt and the answer for the session's next call. */
-  async answer(request: CompletionRequest, callbacks: CompletionCallbacks): Promise<AskResult> {
-    const started = performance.now();
-    const sequence = this.#prepareSequence(request);
-    const signal = callbacks.signal;
-    const { evaluated, promptDone, generated } = await this.#abortable(signal, async () => {
-      const evaluated = await this.#evaluate(request, sequence, signal);
-      const promptDone = performance.now();
-      const generated = signal?.aborted
-        ? stoppedBeforeFirstToken(evaluated.nPast)
-        : await this.#parts.bridge.addon.generate(
-            this.#parts.context,
-            sequence.slot.seqId,
-            evaluated.nPast,
-            nativeSampling(request.sampling),
-            streamAnswer(callbacks.onToken),
-          );
-      return { evaluated, promptDone, generated };
-    });
-    const { slot, rendered, plan } = sequence;
-    slot.kv = appendToKvState(
-      slot.kv,
-      this.#cachedAnswerText(request, rendered, answerText(generated.text), generated, evaluated),
-      generated.nPast,
-    );
-    const prompt = {
-      evaluated,
-      reusedTokens: plan.keep.nPast,
-      promptTokens: evaluated.textTokens + evaluated.imageTokens,
-      started,
-      promptDone,
-    };
-    return answerResult(prompt, generated, performance.now());
+    this.#scheduler = new DecodeScheduler(parts.bridge.addon, parts.model, parts.context);
+    this.#gate = new SequenceGate(parts.info.parallel, (seqId) => this.#scheduler.preempt(seqId));
   }
 
   /**
-   * Several answers (distinct sessions, at most `info.parallel`): the prompts are evaluated one
-   * after another, then all are generated together. A request's failure is its own outcome. The
-   * sequences keep their prompts' text before the first image, not the answers.
+   * One answer; its sequence keeps the prompt and the answer for the session's next call. It
+   * starts as soon as a sequence is free, generating beside the other answers under way.
    */
-  async answerMany(
+  answer(request: CompletionRequest, callbacks: CompletionCallbacks): Promise<AskResult> {
+    return this.#inSession(request.sessionId, () => this.#answer(request, callbacks, INTERACTIVE));
+  }
+
+  /**
+   * Several answers (distinct sessions, at most `info.parallel`), generated together; a batch's
+   * items: an interactive answer may take one's sequence (that outcome is PREEMPTED). A request's
+   * failure is its own outcome. The sequences keep their prompts' text before the first image
+   * (shared by the next items), not the answers.
+   */
+  answerMany(
     requests: readonly CompletionRequest[],
     callbacks: ManyCallbacks,
   ): Promise<ManyOutcome[]> {
+    const onToken = callbacks.onToken;
+    return Promise.all(
+      requests.map(async (request, index): Promise<ManyOutcome> => {
+        try {
+          const value = await this.#inSession(request.sessionId, () =>
+            this.#answer(
+              request,
+              {
+                ...(onToken ? { onToken: (event) => onToken(index, event) } : {}),
+                ...(callbacks.signal ? { signal: callbacks.signal } : {}),
+              },
+              BATCH,
+            ),
+          );
+          return { ok: true, value };
+        } catch (error) {
+          return { ok: false, error: serializeError(error) };
+        }
+      }),
+    );
+  }
+
+  /** Runs `work` with the context to itself, between decode steps (a diagnostic's encode). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.#scheduler.exclusive(work);
+  }
+
+  /** Frees the session's sequence (its KV cache), after the session's answer under way. */
+  closeSession(sessionId: string): Promise<void> {
+    return this.#inSession(sessionId, () =>
+      this.#scheduler.exclusive(async () => {
+        const slot = this.#pool.release(sessionId);
+        if (slot) {
+          this.#parts.context.kvRemove(slot.seqId, 0, -1);
+          this.#pool.reset(slot);
+        }
+      }),
+    );
+  }
+
+  /** Lets the answers already asked for finish, then waits until the context is free. */
+  async close(): Promise<void> {
+    while (this.#sessions.size > 0) await Promise.allSettled([...this.#sessions.values()]);
+    this.#gate.close(new LlavaDeskError('ENGINE_NOT_LOADED', 'The engine was unloaded.'));
+    await this.#scheduler.stopAll();
+  }
+
+  async #answer(
+    request: CompletionRequest,
+    callbacks: CompletionCallbacks,
+    mode: AnswerMode,
+  ): Promise<AskResult> {
     const signal = callbacks.signal;
-    const outcomes: ManyOutcome[] = requests.map(() => ({
-      ok: false,
-      error: { code: 'ABORTED', message: 'Stopped before it started.' },
-    }));
-    const ready: EvaluatedRequest[] = [];
+    const hold = await this.#gate.enter(mode.priority, signal);
+    let slot: SequenceSlot | undefined;
+    let head: KvCheckpoint | undefined;
     try {
-      return await this.#abortable(signal, async () => {
-        for (const [index, request] of requests.entries()) {
-          if (signal?.aborted) break;
-          try {
-            ready.push(await this.#evaluateForMany(index, request));
-          } catch (error) {
-            outcomes[index] = { ok: false, error: serializeError(error) };
-            if (signal?.aborted) break;
-          }
+      const started = performance.now();
+      const prompt = await this.#scheduler.exclusive(
+        async () => {
+          const sequence = this.#prepareSequence(request);
+          slot = sequence.slot;
+          slot.busy = true;
+          return this.#evaluatePrompt(request, sequence, mode, signal);
+        },
+        { priority: mode.priority, ...(signal ? { signal } : {}) },
+      );
+      const promptDone = performance.now();
+      const { sequence, evaluated } = prompt;
+      head = prompt.head;
+      let generated: NativeGenerateResult;
+      if (signal?.aborted) {
+        generated = stoppedBeforeFirstToken(evaluated.nPast);
+      } else {
+        if (!prompt.logits) {
+          throw new LlavaDeskError(
+            mode === BATCH ? 'INVALID_ARGUMENT' : 'NO_LOGITS',
+            'A prompt must end in text to be answered.',
+          );
         }
-        if (ready.length === 0 || signal?.aborted) return outcomes;
-        const generated = await this.#parts.bridge.addon.generateMany(
-          this.#parts.context,
-          ready.map((r) => ({
-            seqId: r.slot.seqId,
-            nPast: r.nPast,
-            logits: r.logits,
-            options: nativeSampling(requests[r.index]?.sampling),
-          })),
-          streamAnswers(
-            callbacks.onToken,
-            ready.map((r) => r.index),
-          ),
-        );
-        const finished = performance.now();
-        for (const [i, r] of ready.entries()) {
-          const g = generated[i];
-          if (!g) continue;
-          outcomes[r.index] = { ok: true, value: answerResult(r.prompt, g, finished) };
-        }
-        return outcomes;
-      });
-    } catch (error) {
-      for (const r of ready) outcomes[r.index] = { ok: false, error: serializeError(error) };
-      return outcomes;
-    } finally {
-      // Batch sequences keep only the text before the image (the next prompt shares it): fewer
-      // cells in use keep every later decode's attention short.
-      for (const r of ready) {
-        this.#parts.context.kvRemove(r.slot.seqId, r.head.nPast, -1);
-        r.slot.kv = truncateKvState(r.slot.kv, r.head);
+        hold.generating(sequence.slot.seqId);
+        generated = await this.#scheduler.generate({
+          seqId: sequence.slot.seqId,
+          nPast: evaluated.nPast,
+          logits: prompt.logits,
+          options: nativeSampling(request.sampling),
+          ...(callbacks.onToken ? { onToken: streamAnswer(callbacks.onToken) } : {}),
+          ...(signal ? { signal } : {}),
+        });
       }
+      if (mode === INTERACTIVE) {
+        sequence.slot.kv = appendToKvState(
+          sequence.slot.kv,
+          this.#cachedAnswerText(request, sequence.rendered, generated, evaluated),
+          generated.nPast,
+        );
+      }
+      const evaluation = {
+        evaluated,
+        reusedTokens: sequence.plan.keep.nPast,
+        promptTokens: prompt.promptTokens,
+        started,
+        promptDone,
+      };
+      return answerResult(evaluation, generated, performance.now());
+    } finally {
+      const used = slot;
+      if (used && head && mode === BATCH) await this.#keepHead(used, head);
+      if (used) used.busy = false;
+      hold.release();
     }
   }
 
-  /** Frees the session's sequence (its KV cache). */
-  closeSession(sessionId: string): void {
-    const slot = this.#pool.release(sessionId);
-    if (slot) {
-      this.#parts.context.kvRemove(slot.seqId, 0, -1);
-      this.#pool.reset(slot);
-    }
+  /**
+   * Batch sequences keep only the text before the image (the next item's prompt shares it):
+   * fewer cells in use keep every later decode's attention short.
+   */
+  async #keepHead(slot: SequenceSlot, head: KvCheckpoint): Promise<void> {
+    await this.#scheduler.exclusive(
+      async () => {
+        this.#parts.context.kvRemove(slot.seqId, head.nPast, -1);
+        slot.kv = truncateKvState(slot.kv, head);
+      },
+      { priority: 'batch' },
+    );
   }
 
-  /** Evaluates one answerMany() prompt into its session's sequence and saves its logits. */
-  async #evaluateForMany(index: number, request: CompletionRequest): Promise<EvaluatedRequest> {
-    const started = performance.now();
+  /**
+   * Evaluates the rest of the prompt into its sequence. A batch item evaluates the text before
+   * its first image on its own first: a checkpoint other sequences copy.
+   */
+  async #evaluatePrompt(
+    request: CompletionRequest,
+    sequence: PreparedSequence,
+    mode: AnswerMode,
+    signal: AbortSignal | undefined,
+  ): Promise<EvaluatedPrompt> {
     const marker = this.#parts.info.imageMarker;
-    const { rendered, slot, plan } = this.#prepareSequence(request);
+    const { slot, plan } = sequence;
     let keep = plan.keep;
     let remainder = plan.remainder;
+    let headTokens = 0;
     const firstImage = remainder.indexOf(marker);
-    if (firstImage > 0) {
-      // The text before the first image becomes a checkpoint other sequences can copy.
+    if (mode === BATCH && firstImage > 0) {
       const head = remainder.slice(0, firstImage);
       const ev = await this.#parts.mtmd.evalPrompt(
         this.#parts.context,
@@ -189,28 +246,33 @@ export class AnswerPipeline {
         { addSpecial: keep.nPast === 0, parseSpecial: true, logitsLast: false },
       );
       slot.kv = appendToKvState(slot.kv, head, ev.nPast);
+      headTokens = ev.nPast - keep.nPast;
       keep = { textLength: keep.textLength + head.length, nPast: ev.nPast };
       remainder = remainder.slice(firstImage);
     }
-    const evaluated = await this.#evaluate(request, { rendered, slot, plan: { keep, remainder } });
-    if (!evaluated.logitsReady) {
-      throw new LlavaDeskError('INVALID_ARGUMENT', 'A prompt must end in text to be answered.');
-    }
-    const logits = this.#parts.bridge.addon.readLogits(this.#parts.context);
+    const rest = { ...sequence, plan: { keep, remainder } };
+    const evaluated = await this.#evaluate(request, rest, signal);
     return {
-      index,
-      slot,
+      sequence,
+      evaluated,
       head: keep,
-      nPast: evaluated.nPast,
-      logits,
-      prompt: {
-        evaluated,
-        reusedTokens: plan.keep.nPast,
-        promptTokens: evaluated.nPast - plan.keep.nPast,
-        started,
-        promptDone: performance.now(),
-      },
+      promptTokens: headTokens + evaluated.textTokens + evaluated.imageTokens,
+      logits: evaluated.logitsReady
+        ? this.#parts.bridge.addon.readLogits(this.#parts.context)
+        : undefined,
     };
+  }
+
+  /** Runs `work` after the session's previous answer settled. */
+  #inSession<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#sessions.get(sessionId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    const tail = next.catch(() => undefined);
+    this.#sessions.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.#sessions.get(sessionId) === tail) this.#sessions.delete(sessionId);
+    });
+    return next;
   }
 
   /**
@@ -267,17 +329,6 @@ export class AnswerPipeline {
     });
   }
 
-  /** Runs `work` with the signal wired to the context, which checks it between and in decodes. */
-  async #abortable<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-    const onAbort = (): void => this.#parts.context.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await work();
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
   /**
    * The text of the answer tokens that are in the KV cache. After an abort or a full context the
    * last sampled token is returned but was never decoded, so it is left out.
@@ -285,10 +336,10 @@ export class AnswerPipeline {
   #cachedAnswerText(
     request: CompletionRequest,
     prompt: string,
-    answer: string,
     generated: NativeGenerateResult,
     evaluated: NativeEvalPromptResult,
   ): string {
+    const answer = answerText(generated.text);
     const decoded = generated.nPast - evaluated.nPast;
     if (decoded === generated.tokens.length) {
       return this.#renderer.answerAsRendered(request, prompt, answer) ?? generated.text;

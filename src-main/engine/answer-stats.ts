@@ -1,11 +1,7 @@
 // The answer as its caller gets it, for a single answer and a batch's alike: the text (leading
 // whitespace dropped once), the streamed pieces that join to exactly that text, and the stats.
 import type { AskResult, TokenEvent } from '../api/engine.js';
-import type {
-  NativeBatchTokenCallback,
-  NativeEvalPromptResult,
-  NativeGenerateResult,
-} from './native/binding.js';
+import type { NativeEvalPromptResult, NativeGenerateResult } from './native/binding.js';
 
 /** A prompt in its sequence, timed: what the answer's stats say about the prompt. */
 export interface PromptEvaluation {
@@ -48,25 +44,6 @@ export function streamAnswer(
   if (!onToken) return undefined;
   const piece = answerPieces();
   return (token, text) => onToken({ token, text: piece(text) });
-}
-
-/**
- * The native generateMany()'s callback for a batch's `onToken`: `indexes[i]` is the place in the
- * caller's list of the i-th sequence generated.
- */
-export function streamAnswers(
-  onToken: ((index: number, event: TokenEvent) => void) | undefined,
-  indexes: readonly number[],
-): NativeBatchTokenCallback | undefined {
-  if (!onToken) return undefined;
-  const pieces = indexes.map(() => answerPieces());
-  return (events) => {
-    for (const e of events) {
-      const index = indexes[e.index];
-      const piece = pieces[e.index];
-      if (index !== undefined && piece) onToken(index, { token: e.token, text: piece(e.text) });
-    }
-  };
 }
 
 /** The answer and its stats; `finished` is performance.now() once the answer is complete. */

@@ -1,3 +1,4 @@
+import { LlavaDeskError } from '../common/errors.js';
 import { emptyKvState, planContinuation, type KvState } from './kv-plan.js';
 
 export interface SequenceSlot {
@@ -5,6 +6,8 @@ export interface SequenceSlot {
   sessionId: string | undefined;
   kv: KvState;
   lastUsed: number;
+  /** An answer is using the sequence now: it is not given to another session meanwhile. */
+  busy: boolean;
 }
 
 /** Where a session's next evaluation starts from. */
@@ -19,6 +22,7 @@ export interface SlotAssignment {
  * cache) until more sessions than sequences are active; then the least recently used one gives
  * its sequence up. A session that gets a sequence starts from the longest prompt prefix any
  * sequence already holds (same system prompt and image: a re-ask costs only the new question).
+ * A sequence in use by an answer (`busy`) is never taken from its session.
  */
 export class SequencePool {
   readonly #slots: SequenceSlot[];
@@ -30,6 +34,7 @@ export class SequencePool {
       sessionId: undefined,
       kv: emptyKvState(),
       lastUsed: 0,
+      busy: false,
     }));
   }
 
@@ -40,7 +45,12 @@ export class SequencePool {
       own.lastUsed = this.#clock;
       return { slot: own };
     }
-    const slot = this.#slots.reduce((best, s) => {
+    const free = this.#slots.filter((s) => !s.busy);
+    if (free.length === 0) {
+      // SequenceGate admits at most as many answers as there are sequences.
+      throw new LlavaDeskError('CONTEXT_BUSY', 'Every sequence is answering; none is free.');
+    }
+    const slot = free.reduce((best, s) => {
       if (best.sessionId !== undefined && s.sessionId === undefined) return s;
       if ((best.sessionId === undefined) !== (s.sessionId === undefined)) return best;
       return s.lastUsed < best.lastUsed ? s : best;

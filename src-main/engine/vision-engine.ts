@@ -1,5 +1,5 @@
-// The engine's public face in the engine process: loads a pair (engine-loader.ts), queues calls
-// one at a time and hands answers to the one answer pipeline (answer-pipeline.ts).
+// The engine's public face in the engine process: loads a pair (engine-loader.ts) and hands
+// answers to the one answer pipeline (answer-pipeline.ts), which runs them side by side.
 import type {
   AskResult,
   EngineInfo,
@@ -18,7 +18,6 @@ import type {
 } from './engine-requests.js';
 import { withBitmaps } from './request-images.js';
 import { RequestRenderer } from './request-render.js';
-import { SerialQueue } from './serial-queue.js';
 
 export type {
   CompletionCallbacks,
@@ -29,15 +28,15 @@ export type {
 
 /**
  * llama.cpp with images, in this process: one model, one context shared by sessions through its
- * sequences, one mmproj with an embedding cache. Calls run one at a time (the context allows no
- * more); a follow-up evaluates only what its session's KV cache does not already hold.
+ * sequences, one mmproj with an embedding cache. Answers run side by side, one per sequence
+ * (prompts evaluated between decode steps, all answers under way decoded together); a follow-up
+ * evaluates only what its session's KV cache does not already hold.
  */
 export class VisionEngine {
   readonly info: EngineInfo;
   readonly #parts: EngineParts;
   readonly #renderer: RequestRenderer;
   readonly #pipeline: AnswerPipeline;
-  readonly #queue = new SerialQueue();
   #disposed = false;
 
   private constructor(parts: EngineParts) {
@@ -57,15 +56,16 @@ export class VisionEngine {
   }
 
   complete(request: CompletionRequest, callbacks: CompletionCallbacks = {}): Promise<AskResult> {
-    return this.#run(() => this.#pipeline.answer(request, callbacks), callbacks.signal);
+    return this.#run(() => this.#pipeline.answer(request, callbacks));
   }
 
   /**
-   * Answers several independent requests (distinct sessions, at most `info.parallel`) at once:
-   * their prompts are evaluated one after another, each starting from the longest prefix any
-   * sequence holds (the text before the first image is its own checkpoint, so a shared system
-   * prompt and question head are evaluated once and copied), then all are generated together,
-   * one llama_decode per step. The sequences keep their prompts, not the answers.
+   * Answers a batch's items (distinct sessions, at most `info.parallel`) at once: each prompt
+   * starts from the longest prefix any sequence holds (the text before the first image is its own
+   * checkpoint, so a shared system prompt and question head are evaluated once and copied), and
+   * each answer is generated beside the others, one llama_decode per step. An interactive
+   * complete() may take an item's sequence (that item's outcome is PREEMPTED). The sequences keep
+   * their prompts' head, not the answers.
    */
   completeMany(
     requests: readonly CompletionRequest[],
@@ -83,7 +83,7 @@ export class VisionEngine {
         ),
       );
     }
-    return this.#run(() => this.#pipeline.answerMany(requests, callbacks), callbacks.signal);
+    return this.#run(() => this.#pipeline.answerMany(requests, callbacks));
   }
 
   /**
@@ -91,40 +91,44 @@ export class VisionEngine {
    * image after another; no context or cache is touched (a diagnostic).
    */
   embedImages(images: readonly PreparedImage[]): Promise<ImageEmbeddings> {
-    return this.#run(async () => {
-      const mtmd = this.#parts.mtmd;
-      const parts = [];
-      for (const image of images) {
-        parts.push(await withBitmaps(mtmd, [image], ([bitmap]) => mtmd.encodeImage(bitmap!)));
-      }
-      const width = mtmd.getInfo().nEmbdInp;
-      const tokens = parts.reduce((n, part) => n + part.nTokens, 0);
-      const data = new Float32Array(tokens * width);
-      let offset = 0;
-      for (const part of parts) {
-        data.set(part.embeddings, offset);
-        offset += part.embeddings.length;
-      }
-      return { tokens, width, data };
-    });
+    return this.#run(() =>
+      this.#pipeline.exclusive(async () => {
+        const mtmd = this.#parts.mtmd;
+        const parts = [];
+        for (const image of images) {
+          parts.push(await withBitmaps(mtmd, [image], ([bitmap]) => mtmd.encodeImage(bitmap!)));
+        }
+        const width = mtmd.getInfo().nEmbdInp;
+        const tokens = parts.reduce((n, part) => n + part.nTokens, 0);
+        const data = new Float32Array(tokens * width);
+        let offset = 0;
+        for (const part of parts) {
+          data.set(part.embeddings, offset);
+          offset += part.embeddings.length;
+        }
+        return { tokens, width, data };
+      }),
+    );
   }
 
   /** Frees the session's sequence (its KV cache). */
   closeSession(sessionId: string): Promise<void> {
-    return this.#queue.run(async () => this.#pipeline.closeSession(sessionId));
+    return this.#pipeline.closeSession(sessionId);
   }
 
+  /** Refuses new calls, lets those already made finish, then frees the model. */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    await this.#queue.run(async () => disposeEngineParts(this.#parts));
+    await this.#pipeline.close();
+    disposeEngineParts(this.#parts);
   }
 
-  /** Queues a call; refused once the engine is disposed. */
-  #run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /** Starts a call; refused once the engine is disposed. */
+  #run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#disposed) {
       return Promise.reject(new LlavaDeskError('ENGINE_NOT_LOADED', 'The engine was unloaded.'));
     }
-    return this.#queue.run(task, signal);
+    return task();
   }
 }

@@ -304,6 +304,37 @@ export interface NativeBatchTokenEvent {
 /** Called once per decode step with every token that step produced. Throwing aborts all. */
 export type NativeBatchTokenCallback = (events: readonly NativeBatchTokenEvent[]) => void;
 
+declare const samplerBrand: unique symbol;
+/** An opaque sampler chain (createSampler()): its random state and penalty history last across steps. */
+export interface NativeSampler {
+  readonly [samplerBrand]: true;
+}
+
+/** One sequence of a decodeStep() call. */
+export interface NativeStepEntry {
+  readonly seqId: number;
+  /** Where the sampled token goes in the sequence. */
+  readonly nPast: number;
+  /** The logits to sample from: readLogits() after the prompt, or the previous step's. */
+  readonly logits: Float32Array;
+  readonly sampler: NativeSampler;
+  /** Default true: an end-of-generation token is not decoded. */
+  readonly stopAtEog?: boolean;
+}
+
+/**
+ * One sequence's step. `stop` null: the token was decoded at `nPast` and `logits` are the next
+ * step's. 'eog': the token ends the answer (not decoded); 'contextFull' / 'aborted': sampled but
+ * not decoded.
+ */
+export interface NativeStepOutcome {
+  readonly token: number;
+  /** The token's bytes: a UTF-8 character may be split between two tokens. */
+  readonly piece: Uint8Array;
+  readonly stop: null | 'eog' | 'contextFull' | 'aborted';
+  readonly logits: Float32Array | null;
+}
+
 export interface NativeBackendDevice {
   readonly name: string;
   readonly description: string;
@@ -347,6 +378,16 @@ export interface NativeAddon {
   ): Promise<NativeGenerateResult[]>;
   /** Copy of the last token's logits from the last evaluation (throws NO_LOGITS when none). */
   readLogits(context: NativeContext): Float32Array;
+  /** A sampler chain for one answer (maxTokens and stopAtEog are the caller's business). */
+  createSampler(model: NativeModel, options?: NativeGenerateOptions): NativeSampler;
+  /**
+   * One token for each entry, sampled and then decoded together in one llama_decode. The caller
+   * runs the loop, so prompts can be evaluated for new sequences between two steps.
+   */
+  decodeStep(
+    context: NativeContext,
+    entries: readonly NativeStepEntry[],
+  ): Promise<NativeStepOutcome[]>;
   getBackendInfo(): NativeBackendInfo;
   /** Verbosity of mtmd/clip logs on stderr. Default 'error'. */
   setLogLevel(level: NativeLogLevel): void;
@@ -354,7 +395,7 @@ export interface NativeAddon {
   readonly abiVersion: number;
 }
 
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Loader
