@@ -115,6 +115,11 @@ export const settingsPatchSchema = z
      * it loads again at the next request. 0 = never.
      */
     idleUnloadMinutes: z.number().min(0).max(10_080),
+    /**
+     * Answers the engine writes at once (chats, ask window, API requests), each in a sequence of
+     * its own with `contextSize` tokens: memory for the context grows with it.
+     */
+    parallelAnswers: z.number().int().min(1).max(16),
     modelId: modelId,
     localApi: z.boolean(),
     localApiPort: z.number().int().min(1024).max(65_535),

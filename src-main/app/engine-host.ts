@@ -199,7 +199,8 @@ export class EngineHost {
     const chat = this.#loadOptions(model);
     const options: EngineLoadOptions = {
       ...chat,
-      parallel: Math.max(1, needs.parallel),
+      // The job's sequences, or the chat's when it has more: answers never get fewer.
+      parallel: Math.max(1, needs.parallel, chat.parallel ?? 1),
       // Per sequence: what the job needs, or the chat's own size when that is larger.
       contextSize: Math.max(
         needs.contextSize,
@@ -342,12 +343,13 @@ export class EngineHost {
   }
 
   #loadOptions(model: InstalledModel): EngineLoadOptions {
-    const { threads, gpuLayers, contextSize } = this.#options.settings.current;
+    const { threads, gpuLayers, contextSize, parallelAnswers } = this.#options.settings.current;
     return {
       modelPath: model.modelPath,
       mmprojPath: model.mmprojPath,
       gpuLayers,
       contextSize,
+      parallel: parallelAnswers,
       ...(threads !== 'auto' ? { threads } : {}),
       template: model.manifest.promptTemplate === 'gguf-jinja' ? 'gguf' : 'vicuna_v1',
     };

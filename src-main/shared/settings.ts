@@ -11,6 +11,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   localApi: false,
   localApiPort: 11435,
   idleUnloadMinutes: 10,
+  parallelAnswers: 2,
 });
 
 /** Where the desktop app's local API listens when the "Local API server" setting is on. */

@@ -63,7 +63,13 @@ const question = (kind: ShapeKind): string => `What color is the ${kind}?${SHORT
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llava-desk-serve-meaning-'));
   const dataDir = join(dir, 'data');
-  await installPair(dataDir, SHAPES_PAIR, { threads: 1, contextSize: 2048, maxTokens: 8 });
+  await installPair(dataDir, SHAPES_PAIR, {
+    threads: 1,
+    contextSize: 2048,
+    maxTokens: 8,
+    // All 8 requests at once, each in a sequence of its own.
+    parallelAnswers: 8,
+  });
   serve = await startServe(dataDir);
   ({ openai, ollama } = apiClients(serve));
 });

@@ -581,6 +581,35 @@ describe('the API under load', () => {
     }
   });
 
+  it('streams two answers at the same time, as parallel sequences', async () => {
+    // Greedy answers of these prompts run past 200 tokens on this pair (see the test below).
+    const prompts = ['Tell me a very long story.', 'Write a long essay about the sea.'];
+    const arrivals: number[] = [];
+    const finishes: (string | null | undefined)[] = [];
+    await Promise.all(
+      prompts.map(async (content, i) => {
+        const stream = await openai.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: 'user', content }],
+          max_tokens: 200,
+          temperature: 0,
+          stream: true,
+        });
+        for await (const chunk of stream) {
+          const choice = chunk.choices[0];
+          if (choice?.delta.content) arrivals.push(i);
+          if (choice?.finish_reason) finishes[i] = choice.finish_reason;
+        }
+      }),
+    );
+    expect(finishes).toEqual(['length', 'length']);
+    // One after another, every piece of one answer would arrive before the other's first.
+    const firstOfSecond = Math.min(arrivals.indexOf(0), arrivals.indexOf(1));
+    const other = arrivals[firstOfSecond] === 0 ? 1 : 0;
+    const firstOfOther = arrivals.indexOf(other);
+    expect(arrivals.lastIndexOf(arrivals[firstOfSecond]!)).toBeGreaterThan(firstOfOther);
+  });
+
   it('reports a repeated image as coming from the embedding cache (time to first token logged)', async () => {
     const image = dataUrl(await png(77, 72, 60));
     const ask = (system: string) =>
@@ -655,7 +684,7 @@ describe('the API when a client goes away', () => {
 });
 
 describe('the API when the engine dies', () => {
-  it('ends a stream with an error, answers a waiting request 503, then answers again', async () => {
+  it('ends a stream with an error, answers a request under way 503, then answers again', async () => {
     // Random weights may end an answer early: a prompt whose answer ended before the engine
     // could be killed under it is replaced by the next.
     const prompts = [
@@ -684,11 +713,16 @@ describe('the API when the engine dies', () => {
           finished = true;
         }
       })();
-      // Waits behind the long answer in the engine's queue.
+      // A second long answer under way beside it (another sequence), not streamed.
       const waiting = openai.chat.completions
-        .create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 })
+        .create({
+          model: MODEL,
+          messages: [{ role: 'user', content: prompts[(prompts.indexOf(prompt) + 1) % 4]! }],
+          max_tokens: 3000,
+          temperature: 0,
+        })
         .catch((e: unknown) => e);
-      // Time for it to reach the engine's queue (a loaded machine may take a while).
+      // Time for it to reach the engine (a loaded machine may take a while).
       await new Promise((r) => setTimeout(r, 1000));
       if (finished) {
         await waiting;
@@ -699,8 +733,8 @@ describe('the API when the engine dies', () => {
       process.kill(engines[0] as number, 'SIGKILL');
       await consumed;
       const refused = await waiting;
-      // Inconclusive when the long answer ended just before the kill, or the waiting request
-      // had not reached the engine yet (it is then answered by the restarted one): try again.
+      // Inconclusive when the long answer ended just before the kill, or the other request had
+      // not reached the engine yet (it is then answered by the restarted one): try again.
       if (!(streamError instanceof OpenAI.APIError) || !(refused instanceof OpenAI.APIError)) {
         continue;
       }
