@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { ChatSession } from '../../src-main/engine/chat-session.js';
 import { VisionEngine } from '../../src-main/engine/vision-engine.js';
 import { pixelHash } from '../../src-main/imaging/index.js';
+import { sharedEngine } from './engine-shared.js';
 import {
   CACHE,
   MTMD_CLI,
@@ -35,8 +36,9 @@ interface ColdRun {
   genTokensPerSecond: number;
 }
 
-async function photo(): Promise<string> {
-  const path = join(CACHE, 'photo-336.png');
+/** The benchmark's 336 px photo; other variants differ in every pixel (new to any cache). */
+async function photo(variant = 0): Promise<string> {
+  const path = join(CACHE, variant === 0 ? 'photo-336.png' : `photo-336-${variant}.png`);
   if (existsSync(path)) return path;
   await mkdir(CACHE, { recursive: true });
   const size = 336;
@@ -44,10 +46,10 @@ async function photo(): Promise<string> {
   for (let y = 0; y < size; y += 1) {
     for (let x = 0; x < size; x += 1) {
       const i = (y * size + x) * 3;
-      const ring = Math.sin(Math.hypot(x - 168, y - 140) / 9) * 60;
-      raw[i] = 120 + ring + ((x * 7) % 23);
+      const ring = Math.sin(Math.hypot(x - 168, y - 140) / (9 + variant)) * 60;
+      raw[i] = 120 + ring + ((x * 7 + variant) % 23);
       raw[i + 1] = 90 + (y / size) * 120 - ring / 2;
-      raw[i + 2] = 60 + (x / size) * 140 + ((x * y) % 17);
+      raw[i + 2] = 60 + (x / size) * 140 + ((x * y + variant) % 17);
     }
   }
   await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
@@ -175,6 +177,15 @@ async function main(): Promise<void> {
   }
   console.error('bench:engine: follow-up and re-ask in one engine');
   const warm = await warmTurns(modelPath, mmprojPath, image);
+  const coldWallMs = median(ours.map((r) => r.wallMs));
+  const shared = await sharedEngine({
+    pair: { modelPath, mmprojPath },
+    prompt: PROMPT,
+    tokens: N_PREDICT,
+    context: CONTEXT,
+    photo,
+    coldWallMs,
+  });
 
   const m = (runs: ColdRun[], key: keyof ColdRun): number => median(runs.map((r) => r[key]));
   const promptRate = (runs: ColdRun[]): number =>
@@ -225,6 +236,32 @@ async function main(): Promise<void> {
       '≤ 0.20x',
     ],
   ];
+  const sharedRows = [
+    [
+      '`llava-desk ask` attached to a running serve, image seen before, wall time',
+      fmt(shared.attachedSeenMs),
+      `${ratio(shared.attachedSeenMs, coldWallMs)} of cold (${fmt(coldWallMs)})`,
+      '≤ 0.20x',
+    ],
+    [
+      '`llava-desk ask` attached, new image, wall time',
+      fmt(shared.attachedNewMs),
+      `${ratio(shared.attachedNewMs, coldWallMs - shared.loadMs)} of cold minus load (${fmt(coldWallMs - shared.loadMs)})`,
+      'no load',
+    ],
+    [
+      'chat question while a batch writes 8 answers, time to first token',
+      fmt(shared.ttftBusyMs),
+      `${ratio(shared.ttftBusyMs, shared.ttftIdleMs)} of idle (${fmt(shared.ttftIdleMs)})`,
+      '≤ 2x',
+    ],
+    [
+      'peak RSS of serve + engine, chat and a batch together',
+      `${(shared.rssBothKb / 1024).toFixed(0)} MiB`,
+      `${ratio(shared.rssBothKb, shared.rssChatKb)} of chat alone (${(shared.rssChatKb / 1024).toFixed(0)} MiB)`,
+      '≤ 1.15x',
+    ],
+  ];
   const table = (head: string[], body: string[][]): string =>
     [
       `| ${head.join(' | ')} |`,
@@ -249,6 +286,18 @@ encode is timed around the encoder call here and by mtmd-helper's log line upstr
 Warm turns in one engine (in-process, same machine, same run):
 
 ${table(['measure', 'time', 'ratio to first turn', 'target'], warmRows)}
+
+One engine for everything (same pair, prompt and threads, same run):
+
+${table(['measure', 'llava-desk', 'ratio', 'target'], sharedRows)}
+
+Attached runs go through a \`llava-desk serve\` of a data folder holding the pair (the CLI finds
+it through the data folder's discovery file); the model load measured in-process was
+${fmt(shared.loadMs)}. The chat question asks about an image the engine has not seen (its encode is
+in both times); the batch's 8 answers are generated in 8 sequences of one engine, so the question
+takes one item's sequence (${shared.preempted} preempted, described again). Memory: peak RSS
+(VmHWM) of the serve process and its engine process after chat questions, then after a
+\`llava-desk describe\` of 8 photos through the same serve with a chat question during it.
 `;
   console.log(report);
   await writeReport('engine', report);

@@ -278,6 +278,67 @@ describe('native bridge (libmtmd over node-llama-cpp)', () => {
     bitmap.dispose();
   });
 
+  it('steps two sequences together with decodeStep, each as generate() answers it alone', async () => {
+    const a = addon.createBitmap(imageA.width, imageA.height, imageA.data);
+    const b = addon.createBitmap(imageB.width, imageB.height, imageB.data);
+    const options = { maxTokens: 12, temperature: 0, stopAtEog: false };
+    const alone = [
+      await evalAndGenerate([a], chatPrompt, 12),
+      await evalAndGenerate([b], chatPrompt, 12),
+    ];
+    const two = await addon.createContext(model, {
+      nCtx: 2 * N_CTX,
+      nSeqMax: 2,
+      nThreads: N_THREADS,
+      flashAttn: false,
+    });
+    const seqs = [];
+    for (const [seqId, bitmap] of [a, b].entries()) {
+      const ev = await mtmd.evalPrompt(two, seqId, 0, chatPrompt, [bitmap]);
+      seqs.push({
+        seqId,
+        nPast: ev.nPast,
+        logits: addon.readLogits(two),
+        sampler: addon.createSampler(model, options),
+        tokens: [] as number[],
+      });
+    }
+    for (let step = 0; step < 12; step += 1) {
+      const outcomes = await addon.decodeStep(two, seqs);
+      for (const [i, outcome] of outcomes.entries()) {
+        const seq = seqs[i]!;
+        expect(outcome.stop).toBeNull();
+        expect(outcome.piece).toBeInstanceOf(Uint8Array);
+        seq.tokens.push(outcome.token);
+        seq.nPast += 1;
+        seq.logits = outcome.logits!;
+      }
+    }
+    for (const [i, seq] of seqs.entries()) {
+      expect(seq.tokens.slice(0, alone[i]!.tokens.length)).toEqual(alone[i]!.tokens);
+      expect(two.kvPosMax(seq.seqId)).toBe(seq.nPast - 1);
+    }
+    expect(two.busy).toBe(false);
+
+    // Typed refusals: a sampler from elsewhere, a sequence twice, logits of the wrong size.
+    const entry = { ...seqs[0]!, sampler: addon.createSampler(model, options) };
+    await expectNativeError(
+      addon.decodeStep(two, [{ ...entry, sampler: {} as never }]),
+      'INVALID_ARGUMENT',
+    );
+    await expectNativeError(addon.decodeStep(two, [entry, { ...entry }]), 'INVALID_ARGUMENT');
+    await expectNativeError(
+      addon.decodeStep(two, [{ ...entry, logits: new Float32Array(3) }]),
+      'INVALID_ARGUMENT',
+    );
+    expect(() => addon.createSampler(model, { temperature: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    two.dispose();
+    a.dispose();
+    b.dispose();
+  });
+
   it('rejects with the error a token callback throws, and runs no callback after it', async () => {
     const bitmap = addon.createBitmap(imageA.width, imageA.height, imageA.data);
     const sampling = { maxTokens: 1000, temperature: 0, stopAtEog: false };
