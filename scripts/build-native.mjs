@@ -24,6 +24,8 @@
 // Outputs: native/build/<variant>/llava_desk_mtmd.node (+ build-info.json)
 //          native/build/bin/llama-mtmd-cli, native/build/bin/llama-batched-bench
 //          native/build/bin/llava-desk-mtmd-embed(-upstream) (diagnostic, docs/UPSTREAM.md)
+//          native/build/bin/llava-desk-mtmd-ask(-upstream) (a plain libmtmd answer: bench:engine's
+//          floor, eval:shapes-model's patched and unpatched columns)
 //          native/build/bench/<CPU variant>/llava_desk_mtmd.node: the addon plus libmtmd's own image
 //          loader and tokenizer (native/bench/), for the imaging benchmark and tests; never packaged
 // The llama.cpp source gets llava-desk's patch series (native/patches) before anything is built.
@@ -555,6 +557,8 @@ async function main() {
         'llava_desk_mtmd_bench',
         'llava-desk-mtmd-embed',
         'llava-desk-mtmd-embed-upstream',
+        'llava-desk-mtmd-ask',
+        'llava-desk-mtmd-ask-upstream',
       );
     log(
       `building ${v.name}${v === cliVariant ? ' + llama-mtmd-cli, llama-batched-bench' : ''} (-j${jobs})...`,

@@ -195,8 +195,10 @@ async function attached(input: SharedEngineInput): Promise<{
         '--temperature',
         '0',
         '--json',
+        '--verbose',
       ]);
-      if (run.code !== 0 || !run.stderr.includes('attached')) {
+      // --verbose says where the answer came from: through the server, not a private engine.
+      if (run.code !== 0 || !run.stderr.includes('attached to llava-desk')) {
         throw new Error(`attached ask failed (${run.code}):\n${run.stderr}`);
       }
       return run.wallMs;

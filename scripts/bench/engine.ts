@@ -24,6 +24,7 @@ import {
 } from './common.js';
 
 const REPS = Number(process.env['BENCH_REPS'] ?? 2);
+const PLAIN_DRIVER = join(ROOT, 'native', 'build', 'bin', 'llava-desk-mtmd-ask');
 const N_PREDICT = 32;
 const CONTEXT = 4096;
 const PROMPT = 'Describe the image in detail.';
@@ -89,6 +90,28 @@ async function upstreamCold(
       number(log, /(?:slice encoded in|batch encoding done in) (\d+) ms/),
     genTokensPerSecond: number(log, /\beval time =.*?runs.*?([\d.]+) tokens per second/),
   };
+}
+
+/** The plain libmtmd program (native/tools/mtmd-ask.cpp): load, evaluate, generate, print. */
+async function plainCold(modelPath: string, mmprojPath: string, image: string): Promise<number> {
+  const run = await runProcess(PLAIN_DRIVER, [
+    '-m',
+    modelPath,
+    '--mmproj',
+    mmprojPath,
+    '--image',
+    image,
+    '-p',
+    PROMPT,
+    '-n',
+    String(N_PREDICT),
+    '-t',
+    String(THREADS),
+    '-c',
+    String(CONTEXT),
+  ]);
+  if (run.code !== 0) throw new Error(`llava-desk-mtmd-ask failed (${run.code}):\n${run.stderr}`);
+  return run.wallMs;
 }
 
 async function oursCold(modelPath: string, mmprojPath: string, image: string): Promise<ColdRun> {
@@ -164,16 +187,18 @@ async function warmTurns(modelPath: string, mmprojPath: string, image: string) {
 const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<void> {
-  if (!existsSync(MTMD_CLI))
-    throw new Error('llama-mtmd-cli is not built: run npm run build:native');
+  if (!existsSync(MTMD_CLI) || !existsSync(PLAIN_DRIVER))
+    throw new Error('llama-mtmd-cli or llava-desk-mtmd-ask is not built: run npm run build:native');
   const { modelPath, mmprojPath } = await realisticPair();
   const image = await photo();
   const theirs: ColdRun[] = [];
   const ours: ColdRun[] = [];
+  const plain: number[] = [];
   for (let rep = 0; rep < REPS; rep += 1) {
     console.error(`bench:engine: cold run ${rep + 1}/${REPS}`);
     theirs.push(await upstreamCold(modelPath, mmprojPath, image));
     ours.push(await oursCold(modelPath, mmprojPath, image));
+    plain.push(await plainCold(modelPath, mmprojPath, image));
   }
   console.error('bench:engine: follow-up and re-ask in one engine');
   const warm = await warmTurns(modelPath, mmprojPath, image);
@@ -196,6 +221,13 @@ async function main(): Promise<void> {
       fmt(m(ours, 'wallMs')),
       fmt(m(theirs, 'wallMs')),
       ratio(m(ours, 'wallMs'), m(theirs, 'wallMs')),
+      '≤ 1.05x',
+    ],
+    [
+      'cold ask against a plain libmtmd program (`llava-desk-mtmd-ask`), wall time',
+      fmt(m(ours, 'wallMs')),
+      fmt(median(plain)),
+      ratio(m(ours, 'wallMs'), median(plain)),
       '≤ 1.05x',
     ],
     [
@@ -278,7 +310,9 @@ Machine: ${machineLine()}. Measured ${new Date().toISOString().slice(0, 10)}.
 ${table(['measure', 'llava-desk', 'llama-mtmd-cli', 'ratio', 'target'], rows)}
 
 Cold runs are whole processes: \`llava-desk ask --json\` (CLI, image pipeline, engine process,
-model load) against \`llama-mtmd-cli\`. Prompt eval is the prompt's decode time without the CLIP
+model load) against \`llama-mtmd-cli\` and against \`llava-desk-mtmd-ask\`, the least a program
+does to answer with libmtmd (native/tools/mtmd-ask.cpp: load, evaluate the prompt with the image,
+generate greedily, print; built from the same source), all started by Node the same way. Prompt eval is the prompt's decode time without the CLIP
 encode (${m(ours, 'promptTokens')} tokens here, ${m(theirs, 'promptTokens')} upstream; upstream's
 \`prompt eval time\` counts the encode that runs between its decodes, so it is subtracted). Image
 encode is timed around the encoder call here and by mtmd-helper's log line upstream.

@@ -4,7 +4,8 @@
 // the built CLI: `llava-desk describe --short --prompt <question>` over the scenes that share a
 // question (the app's own image pipeline, parallel sequences, one model load per question), and
 // `llava-desk ask --image-prep runtime` for the first scenes (libmtmd preprocesses, as
-// llama-mtmd-cli does). Then the same with the pipeline broken on purpose, to show the figures
+// llama-mtmd-cli does), and by a plain libmtmd program (native/tools/mtmd-ask.cpp) built with and
+// without llava-desk's patches to libmtmd. Then the same with the pipeline broken on purpose, to show the figures
 // can fail: channels swapped, black padding (test-only LLAVA_DESK_TEST_IMAGE_FAULT) and an mmproj
 // whose normalisation is removed (mean 0, std 1). Development tooling: tests and CI never run it.
 import { spawn, spawnSync } from 'node:child_process';
@@ -91,9 +92,9 @@ const word = (text) =>
     .toLowerCase()
     .match(/[a-z]+/) ?? [''])[0];
 
-function run(args, env = {}) {
+function run(args, env = {}, program = process.execPath, programArgs = [cli]) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(program, [...programArgs, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -212,6 +213,43 @@ async function throughRuntimeAsk(limit) {
   );
 }
 
+/**
+ * Accuracy of a plain libmtmd program (native/tools/mtmd-ask.cpp, libmtmd's own image loading
+ * and preprocessing) on the first scenes' standard-detail questions: built from the app's patched
+ * source, and from the source without the patches (native/patches, docs/UPSTREAM.md).
+ */
+async function throughPlainDriver(flavour, limit) {
+  const driver = join(root, 'native', 'build', 'bin', `llava-desk-mtmd-ask${flavour}`);
+  if (!existsSync(driver)) fail(`${driver} is not built: run npm run build:native`);
+  const files = [...new Set(asked.map((it) => it.file))].slice(0, limit);
+  const list = asked.filter((it) => files.includes(it.file) && it.detail === 'standard');
+  const right = {};
+  const total = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const it = list[next++];
+      const prompt = `${it.question}\nAnswer the question using a single word or phrase.`;
+      const r = await run(
+        ['-m', model, '--mmproj', mmproj, '--image', join(scenes, it.file), '-p', prompt],
+        {},
+        driver,
+        ['-n', '4', '-t', '1', '-c', '2048'],
+      );
+      const kind = kindOf(it.question, it.detail);
+      total[kind] = (total[kind] ?? 0) + 1;
+      const text = r.code === 0 ? r.out.split('\n')[0] : '';
+      if (word(text) === it.answer) right[kind] = (right[kind] ?? 0) + 1;
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return Object.fromEntries(
+    Object.keys(total)
+      .sort()
+      .map((k) => [k, { right: right[k] ?? 0, total: total[k] }]),
+  );
+}
+
 /** A copy of the mmproj whose image mean is 0 and std 1: libmtmd then skips normalising. */
 function withoutNormalisation() {
   const out = join(work, 'shapes-mmproj-no-normalisation.gguf');
@@ -238,6 +276,8 @@ function withoutNormalisation() {
 const configs = {
   app: () => throughDescribe('app', {}, { model, mmproj }),
   runtime: () => throughRuntimeAsk(Number(values['runtime-count'])),
+  'libmtmd-patched': () => throughPlainDriver('', Number(values['runtime-count'])),
+  'libmtmd-unpatched': () => throughPlainDriver('-upstream', Number(values['runtime-count'])),
   'swap-channels': () =>
     throughDescribe(
       'swap-channels',
