@@ -33,6 +33,8 @@ export interface GenerationRequest {
 
 interface ContextTask {
   run: () => Promise<void>;
+  /** Rejects the task's promise without running it. */
+  fail: (error: unknown) => void;
   priority: WorkPriority;
 }
 
@@ -86,6 +88,7 @@ export class DecodeScheduler {
     return new Promise<T>((resolve, reject) => {
       const task: ContextTask = {
         priority: options.priority ?? 'interactive',
+        fail: reject,
         run: async () => {
           if (signal?.aborted) {
             reject(new LlavaDeskError('ABORTED', 'Stopped before it started.'));
@@ -170,11 +173,22 @@ export class DecodeScheduler {
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
-    void this.#loop().finally(() => {
-      this.#pumping = false;
-      // Work queued while the loop was finishing.
-      if (this.#tasks.length > 0 || this.#running.length > 0) this.#pump();
-    });
+    void this.#loop()
+      .catch((error: unknown) => this.#failAll(error))
+      .finally(() => {
+        this.#pumping = false;
+        // Work queued while the loop was finishing.
+        if (this.#tasks.length > 0 || this.#running.length > 0) this.#pump();
+      });
+  }
+
+  /** A fault of the loop itself (not of one decode): everything waiting on it gets the error. */
+  #failAll(error: unknown): void {
+    for (const task of this.#tasks.splice(0)) task.fail(error);
+    for (const s of [...this.#running]) {
+      s.ending = { error };
+      this.#settle(s, 'aborted', null);
+    }
   }
 
   async #loop(): Promise<void> {
