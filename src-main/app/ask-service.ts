@@ -9,7 +9,8 @@ import type { CoreEvents } from './events.js';
 /**
  * `engine.ask`: one question about image files, outside any chat, on the app's loaded model
  * (what `llava-desk ask` runs when it attaches to a running server). Tokens go out as
- * `engine.token` events with the caller's ask id; the question's sequence is freed after it.
+ * `engine.token` events with the caller's ask id; the question's sequence is freed after it (its
+ * tokens kept for a later question that starts the same way).
  */
 export class AskService {
   readonly #engine: EngineHost;
@@ -52,7 +53,9 @@ export class AskService {
           (event) => this.#events.emit('engine.token', { askId: p.askId, text: event.text }),
         );
       } finally {
-        await this.#engine.closeSession(sessionId);
+        // Its tokens stay as a prefix: the same question about the same image, asked again
+        // (the CLI does that in scripts), starts after them.
+        await this.#engine.closeSession(sessionId, { keepCache: true });
       }
     });
   }

@@ -263,8 +263,8 @@ export class EngineHost {
     if (this.#lease?.model.id === modelId) throw this.#busyError(this.#lease.model);
   }
 
-  async closeSession(sessionId: string): Promise<void> {
-    await this.#client?.closeSession(sessionId).catch(() => undefined);
+  async closeSession(sessionId: string, options: { keepCache?: boolean } = {}): Promise<void> {
+    await this.#client?.closeSession(sessionId, options).catch(() => undefined);
   }
 
   /** Stops the engine process (the model unloads); the next answer starts a fresh one. */

@@ -119,12 +119,15 @@ export class AnswerPipeline {
     return this.#scheduler.exclusive(work);
   }
 
-  /** Frees the session's sequence (its KV cache), after the session's answer under way. */
-  closeSession(sessionId: string): Promise<void> {
+  /**
+   * Frees the session's sequence after the session's answer under way; its KV cache is cleared,
+   * or with `keepCache` kept as a prefix other sessions may copy.
+   */
+  closeSession(sessionId: string, keepCache: boolean): Promise<void> {
     return this.#inSession(sessionId, () =>
       this.#scheduler.exclusive(async () => {
         const slot = this.#pool.release(sessionId);
-        if (slot) {
+        if (slot && !keepCache) {
           this.#parts.context.kvRemove(slot.seqId, 0, -1);
           this.#pool.reset(slot);
         }

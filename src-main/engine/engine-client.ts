@@ -101,9 +101,12 @@ export class EngineClient {
     return this.#worker.call('embedImages', { images });
   }
 
-  async closeSession(sessionId: string): Promise<void> {
+  /** Ends the session; with `keepCache` its tokens stay for other sessions to start from. */
+  async closeSession(sessionId: string, options: { keepCache?: boolean } = {}): Promise<void> {
     this.#sentImages.delete(sessionId);
-    if (this.#worker.running) await this.#worker.call('closeSession', { sessionId });
+    if (this.#worker.running) {
+      await this.#worker.call('closeSession', { sessionId, keepCache: options.keepCache === true });
+    }
   }
 
   /** The engine process's pid (tests use it to kill the engine as a crash would). */

@@ -19,7 +19,12 @@ export type EngineMethods = {
   };
   /** Diagnostics: the images' embeddings as fed to the LLM (`llava-desk embed`). */
   embedImages: { params: { images: PreparedImage[] }; result: ImageEmbeddings; event: never };
-  closeSession: { params: { sessionId: string }; result: null; event: never };
+  /** `keepCache`: the sequence's tokens stay as a prefix other sessions may copy. */
+  closeSession: {
+    params: { sessionId: string; keepCache?: boolean };
+    result: null;
+    event: never;
+  };
   unload: { params: Record<string, never>; result: null; event: never };
   pid: { params: Record<string, never>; result: number; event: never };
 };

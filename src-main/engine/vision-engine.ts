@@ -111,9 +111,9 @@ export class VisionEngine {
     );
   }
 
-  /** Frees the session's sequence (its KV cache). */
-  closeSession(sessionId: string): Promise<void> {
-    return this.#pipeline.closeSession(sessionId);
+  /** Frees the session's sequence; its KV cache is cleared unless `keepCache`. */
+  closeSession(sessionId: string, options: { keepCache?: boolean } = {}): Promise<void> {
+    return this.#pipeline.closeSession(sessionId, options.keepCache === true);
   }
 
   /** Refuses new calls, lets those already made finish, then frees the model. */

@@ -56,8 +56,8 @@ serveRpc<EngineMethods>(processPort(), {
       signal,
     }),
   embedImages: async ({ images }) => (await loaded()).embedImages(images),
-  closeSession: async ({ sessionId }) => {
-    await engine?.closeSession(sessionId);
+  closeSession: async ({ sessionId, keepCache }) => {
+    await engine?.closeSession(sessionId, { keepCache: keepCache === true });
     return null;
   },
   unload: async () => {

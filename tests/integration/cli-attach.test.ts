@@ -138,6 +138,17 @@ describe('llava-desk ask attached to llava-desk serve', () => {
     expect(streamed.err).toContain('attached to llava-desk');
     expect(streamed.out).toBe(`${attachedText}\n`);
     expect(statusStates(api, again)).toEqual([]);
+
+    // The same question once more: the prompt the earlier ones left in the engine is reused,
+    // image included, so only its last tokens are evaluated.
+    const repeated = await cli(...question('--json'));
+    const stats = (
+      JSON.parse(repeated.out) as {
+        stats: { reusedTokens: number; promptTokens: number; imageTokens: number };
+      }
+    ).stats;
+    expect(stats.reusedTokens).toBeGreaterThan(stats.imageTokens);
+    expect(stats.promptTokens).toBeLessThan(stats.reusedTokens);
   }, 120_000);
 
   it('gives the same typed errors and exit codes as a private engine', async () => {
