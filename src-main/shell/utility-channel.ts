@@ -1,4 +1,5 @@
 import type { WorkerChannel, WorkerExit } from '../engine/process/worker-channel.js';
+import { engineProcessEnv } from '../engine/process/engine-env.js';
 
 // Adapts an Electron UtilityProcess to the engine host's WorkerChannel, so the desktop app gets
 // the same supervision (ENGINE_CRASHED, restart, backoff) as the child_process host. Written
@@ -57,5 +58,5 @@ export function workerEnvironment(env: NodeJS.ProcessEnv): Record<string, string
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && !DROPPED_VARIABLES.includes(key)) clean[key] = value;
   }
-  return clean;
+  return engineProcessEnv(clean);
 }

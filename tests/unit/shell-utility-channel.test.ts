@@ -122,6 +122,6 @@ describe('the worker finds its parent channel', () => {
         ELECTRON_RUN_AS_NODE: '1',
         X: undefined,
       }),
-    ).toEqual({ PATH: '/bin' });
+    ).toEqual({ PATH: '/bin', UV_THREADPOOL_SIZE: '1' });
   });
 });

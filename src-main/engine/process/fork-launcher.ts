@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { engineProcessEnv } from './engine-env.js';
 import type { WorkerChannel, WorkerExit, WorkerLauncher } from './worker-channel.js';
 
 export interface ForkOptions {
@@ -14,7 +15,7 @@ export function forkLauncher(options: ForkOptions): WorkerLauncher {
   return () => {
     const child = fork(options.modulePath, options.args ?? [], {
       execArgv: options.execArgv ?? [],
-      env: options.env ?? process.env,
+      env: engineProcessEnv(options.env ?? process.env),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
