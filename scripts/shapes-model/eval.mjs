@@ -168,16 +168,34 @@ async function throughDescribe(name, env, pair) {
   );
 }
 
-/** Accuracy through `ask --image-prep runtime` on the first scenes, two at a time. */
-async function throughRuntimeAsk(limit) {
-  const files = [...new Set(asked.map((it) => it.file))].slice(0, limit);
-  const list = asked.filter((it) => files.includes(it.file));
+/** Accuracy per question kind over `list`, two answers at a time; `answerOf(it)` is the text. */
+async function scoreTwoAtATime(list, answerOf) {
   const right = {};
   const total = {};
   let next = 0;
   const worker = async () => {
     while (next < list.length) {
       const it = list[next++];
+      const text = await answerOf(it);
+      const kind = kindOf(it.question, it.detail);
+      total[kind] = (total[kind] ?? 0) + 1;
+      if (word(text) === it.answer) right[kind] = (right[kind] ?? 0) + 1;
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return Object.fromEntries(
+    Object.keys(total)
+      .sort()
+      .map((k) => [k, { right: right[k] ?? 0, total: total[k] }]),
+  );
+}
+
+/** Accuracy through `ask --image-prep runtime` on the first scenes, two at a time. */
+function throughRuntimeAsk(limit) {
+  const files = [...new Set(asked.map((it) => it.file))].slice(0, limit);
+  return scoreTwoAtATime(
+    asked.filter((it) => files.includes(it.file)),
+    async (it) => {
       const r = await run([
         'ask',
         '--model',
@@ -199,17 +217,8 @@ async function throughRuntimeAsk(limit) {
         '--data-dir',
         join(work, 'runs', 'runtime-data'),
       ]);
-      const kind = kindOf(it.question, it.detail);
-      total[kind] = (total[kind] ?? 0) + 1;
-      const text = r.code === 0 ? JSON.parse(r.out.trim().split('\n').at(-1)).text : '';
-      if (word(text) === it.answer) right[kind] = (right[kind] ?? 0) + 1;
-    }
-  };
-  await Promise.all([worker(), worker()]);
-  return Object.fromEntries(
-    Object.keys(total)
-      .sort()
-      .map((k) => [k, { right: right[k] ?? 0, total: total[k] }]),
+      return r.code === 0 ? JSON.parse(r.out.trim().split('\n').at(-1)).text : '';
+    },
   );
 }
 
@@ -218,17 +227,13 @@ async function throughRuntimeAsk(limit) {
  * and preprocessing) on the first scenes' standard-detail questions: built from the app's patched
  * source, and from the source without the patches (native/patches, docs/UPSTREAM.md).
  */
-async function throughPlainDriver(flavour, limit) {
+function throughPlainDriver(flavour, limit) {
   const driver = join(root, 'native', 'build', 'bin', `llava-desk-mtmd-ask${flavour}`);
   if (!existsSync(driver)) fail(`${driver} is not built: run npm run build:native`);
   const files = [...new Set(asked.map((it) => it.file))].slice(0, limit);
-  const list = asked.filter((it) => files.includes(it.file) && it.detail === 'standard');
-  const right = {};
-  const total = {};
-  let next = 0;
-  const worker = async () => {
-    while (next < list.length) {
-      const it = list[next++];
+  return scoreTwoAtATime(
+    asked.filter((it) => files.includes(it.file) && it.detail === 'standard'),
+    async (it) => {
       const prompt = `${it.question}\nAnswer the question using a single word or phrase.`;
       const r = await run(
         ['-m', model, '--mmproj', mmproj, '--image', join(scenes, it.file), '-p', prompt],
@@ -236,17 +241,8 @@ async function throughPlainDriver(flavour, limit) {
         driver,
         ['-n', '4', '-t', '1', '-c', '2048'],
       );
-      const kind = kindOf(it.question, it.detail);
-      total[kind] = (total[kind] ?? 0) + 1;
-      const text = r.code === 0 ? r.out.split('\n')[0] : '';
-      if (word(text) === it.answer) right[kind] = (right[kind] ?? 0) + 1;
-    }
-  };
-  await Promise.all([worker(), worker()]);
-  return Object.fromEntries(
-    Object.keys(total)
-      .sort()
-      .map((k) => [k, { right: right[k] ?? 0, total: total[k] }]),
+      return r.code === 0 ? r.out.split('\n')[0] : '';
+    },
   );
 }
 
