@@ -1,7 +1,8 @@
 // llava-desk native bridge: module entry point.
 //
-// This addon does NOT load ggml backends itself: node-llama-cpp's getLlama() must have loaded them
-// (into the same libggml instance this addon is linked against) before any model is loaded.
+// Backends: either node-llama-cpp's getLlama() loads them (into the same libggml instance this addon
+// is linked against) before any model is loaded, or loadBackends(dir) does, for a variant folder
+// that getLlama() chose on an earlier start (the remembered start, src-main/engine/native).
 #include <napi.h>
 
 #include "common.h"
@@ -79,11 +80,27 @@ Napi::Value SetLogLevel(const Napi::CallbackInfo & info) {
     return info.Env().Undefined();
 }
 
+// loadBackends(dir): what getLlama() does for its variant once its binary test has passed: loads
+// every ggml backend library in `dir` (the best CPU build for this processor, and the GPU backend
+// of a GPU variant) and initialises llama.cpp. Returns getBackendInfo(). Loads at most once per
+// process; later calls only report.
+Napi::Value LoadBackends(const Napi::CallbackInfo & info) {
+    static bool loaded = false;
+    std::string dir = ArgString(info, 0, "dir");
+    if (!loaded) {
+        loaded = true;
+        InstallLlamaLogger();
+        ggml_backend_load_all_from_path(dir.c_str());
+        llama_backend_init();
+    }
+    return GetBackendInfo(info);
+}
+
 Napi::Value LoadModelChecked(const Napi::CallbackInfo & info) {
     return AsPromise(info.Env(), [&]() -> Napi::Value {
         if (ggml_backend_dev_count() == 0) {
             Throw(info.Env(), "NO_BACKENDS",
-                  "no ggml backends are loaded: call node-llama-cpp's getLlama() before loading the llava-desk native bridge");
+                  "no ggml backends are loaded: call node-llama-cpp's getLlama() or loadBackends() before loading a model");
         }
         return Model::Load(info);
     });
@@ -106,9 +123,10 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
     RegisterImagingBench(env, exports);
 #endif
     exports.Set("getBackendInfo", Napi::Function::New(env, &GetBackendInfo, "getBackendInfo"));
+    exports.Set("loadBackends", Napi::Function::New(env, &LoadBackends, "loadBackends"));
     exports.Set("setLogLevel", Napi::Function::New(env, &SetLogLevel, "setLogLevel"));
     exports.Set("variant", Napi::String::New(env, LLAVA_DESK_VARIANT));
-    exports.Set("abiVersion", Napi::Number::New(env, 3));  // 2: Mtmd.encodeImage; 3: createSampler, decodeStep
+    exports.Set("abiVersion", Napi::Number::New(env, 4));  // 2: Mtmd.encodeImage; 3: createSampler, decodeStep; 4: loadBackends
     return exports;
 }
 

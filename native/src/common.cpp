@@ -10,6 +10,7 @@
 
 #include "ggml.h"
 #include "gguf.h"
+#include "llama.h"
 #include "mtmd-helper.h"
 #include "mtmd.h"
 
@@ -154,6 +155,8 @@ std::string TakeLastMtmdError() {
 }
 
 void InstallMtmdLogger() { mtmd_helper_log_set(MtmdLogCallback, nullptr); }
+
+void InstallLlamaLogger() { llama_log_set(MtmdLogCallback, nullptr); }
 
 void SetMtmdLogLevel(int level) { gLogLevel.store(level); }
 

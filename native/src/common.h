@@ -100,6 +100,9 @@ void ValidateGguf(const std::string & path, const char * errCode, const char * w
 // Last error message logged by mtmd/clip on this thread (captured by the log callback).
 std::string TakeLastMtmdError();
 void InstallMtmdLogger();
+// llama.cpp's and ggml's logs through the same filter (getLlama() installs node-llama-cpp's own
+// logger instead; without either, llama.cpp prints every debug line).
+void InstallLlamaLogger();
 void SetMtmdLogLevel(int level);  // 0 none, 1 error, 2 warn, 3 info, 4 debug
 
 // Option readers (JS thread)

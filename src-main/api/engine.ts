@@ -27,10 +27,17 @@ export interface EngineLoadOptions {
    * flash attention keeps K and V in f16, which `llava-desk embed --flash-attn off` shows.
    */
   encoderFlashAttn?: 'auto' | 'on' | 'off';
+  /**
+   * A file in the data folder where the engine remembers what node-llama-cpp found on this
+   * machine and install, so the next start can skip probing (src-main/engine/native/startup-memo.ts).
+   */
+  startupMemoPath?: string;
 }
 
 export interface EngineInfo {
   variant: string;
+  /** 'remembered': started from the data folder's memo without node-llama-cpp; 'probed': by getLlama(). */
+  startup: 'probed' | 'remembered';
   gpu: string | false;
   gpuLayers: number;
   contextSize: number;

@@ -82,6 +82,7 @@ export class AppCore {
       settings: this.#settings,
       events: this.events,
       defaultCatalogId: () => late.models?.defaultCatalogId() ?? Promise.resolve(undefined),
+      startupMemoPath: layout.engineStartFile,
       ...(options.engineLauncher ? { launcher: options.engineLauncher } : {}),
     });
     this.#images = new ImageService(

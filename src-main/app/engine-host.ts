@@ -15,6 +15,8 @@ export interface EngineHostOptions {
   /** The catalog's default id: preferred when the user has chosen no model. */
   defaultCatalogId: () => Promise<string | undefined>;
   launcher?: () => WorkerLauncher;
+  /** Where the engine remembers its start (the data folder's engine-start.json). */
+  startupMemoPath?: string;
 }
 
 export interface LoadedEngine {
@@ -352,6 +354,9 @@ export class EngineHost {
       parallel: parallelAnswers,
       ...(threads !== 'auto' ? { threads } : {}),
       template: model.manifest.promptTemplate === 'gguf-jinja' ? 'gguf' : 'vicuna_v1',
+      ...(this.#options.startupMemoPath !== undefined
+        ? { startupMemoPath: this.#options.startupMemoPath }
+        : {}),
     };
   }
 

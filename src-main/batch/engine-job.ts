@@ -54,6 +54,7 @@ export async function openEngineJob(
       mmprojPath: setup.mmprojPath,
       parallel,
       contextSize: setup.contextSize ?? batchContextSize(options),
+      startupMemoPath: dataLayout(setup.dataDir).engineStartFile,
       ...(setup.threads !== undefined ? { threads: setup.threads } : {}),
     });
     const job = jobOnLoadedEngine(options, { ...setup, engine, info, encoder });

@@ -13,6 +13,8 @@ export interface DataLayout {
   images: string;
   jobs: string;
   settingsFile: string;
+  /** What the engine remembers of its last start on this machine (engine/native/startup-memo.ts). */
+  engineStartFile: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function dataLayout(root: string): DataLayout {
     images: join(root, 'images'),
     jobs: join(root, 'jobs'),
     settingsFile: join(root, 'settings.json'),
+    engineStartFile: join(root, 'engine-start.json'),
   };
 }
 

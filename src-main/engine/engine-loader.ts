@@ -6,12 +6,21 @@ import { LlavaDeskError } from '../common/errors.js';
 import { planModelFit } from '../models/fit/plan-model-fit.js';
 import { validatePair } from '../models/pairing.js';
 import {
+  installFilesFor,
   loadNativeBridge,
+  loadRememberedBridge,
   type NativeBridge,
   type NativeContext,
   type NativeModel,
   type NativeMtmd,
 } from './native/binding.js';
+import {
+  forgetStart,
+  rememberStart,
+  rememberedStart,
+  type FitRequestKey,
+  type RememberedStart,
+} from './native/startup-memo.js';
 import type { PromptTemplate } from './prompt/conversation.js';
 import { jinjaTemplate } from './prompt/jinja-template.js';
 import { vicunaV1 } from './prompt/vicuna-v1.js';
@@ -27,28 +36,68 @@ export interface EngineParts {
 }
 
 export async function loadEngineParts(options: EngineLoadOptions): Promise<EngineParts> {
+  const request: FitRequestKey = {
+    modelPath: options.modelPath,
+    mmprojPath: options.mmprojPath,
+    gpuLayers: options.gpuLayers ?? 'auto',
+    contextSize: options.contextSize ?? 'auto',
+  };
+  // gpuLayers 0 asks getLlama() for the CPU variant; a remembered GPU variant is not that.
+  const wantsGpu = options.gpuLayers !== 0;
+  const memo = options.startupMemoPath;
+  const found = memo
+    ? await rememberedStart(memo, (r) => installFilesFor(r.variant, r.binsDir), request)
+    : undefined;
+  const remembered = found && (wantsGpu || found.runtime.gpu === false) ? found : undefined;
   // Typed errors for missing, truncated, mismatched or outdated files before llama.cpp sees them
-  // (checked while node-llama-cpp loads its backends). The addon checks the files' integrity
-  // again when it opens them (native/src/common.h ValidateGguf): not a repeat by choice but its
-  // own precondition at the moment of loading; the codes a user acts on come from here.
+  // (checked while the backends load). The addon checks the files' integrity again when it opens
+  // them (native/src/common.h ValidateGguf): not a repeat by choice but its own precondition at
+  // the moment of loading; the codes a user acts on come from here.
   const [, bridge] = await Promise.all([
     validatePair(options.modelPath, options.mmprojPath),
-    loadNativeBridge({ gpu: options.gpuLayers === 0 ? false : 'auto' }),
+    startBridge(remembered, memo, wantsGpu),
   ]);
-  const threads = options.threads ?? Math.max(1, bridge.llama.cpuMathCores);
+  const threads = options.threads ?? Math.max(1, bridge.cpuMathCores);
   // GgufInsights sizes what 'auto' leaves open for this machine's RAM and VRAM (nothing is
-  // left open on a CPU-only machine asked for a given context size).
-  const onGpu = bridge.llama.gpu !== false;
-  const fit =
-    (onGpu && typeof options.gpuLayers !== 'number') || typeof options.contextSize !== 'number'
-      ? await planModelFit({
-          modelPath: options.modelPath,
-          mmprojPath: options.mmprojPath,
-          gpuLayers: options.gpuLayers ?? 'auto',
-          contextSize: options.contextSize ?? 'auto',
-          llama: bridge.llama,
-        })
+  // left open on a CPU-only machine asked for a given context size); a remembered start brings
+  // the plan it made for these files before.
+  const onGpu = bridge.gpu !== false;
+  const needsFit =
+    (onGpu && typeof options.gpuLayers !== 'number') || typeof options.contextSize !== 'number';
+  const planned =
+    needsFit && !remembered?.fit
+      ? await planModelFit({ ...request, llama: bridge.llama })
       : undefined;
+  const fit = needsFit ? (remembered?.fit ?? planned) : undefined;
+  if (memo && bridge.startup === 'probed' && bridge.binsDir && (wantsGpu || !onGpu)) {
+    const files = installFilesFor(bridge.variant, bridge.binsDir);
+    const runtime = {
+      variant: bridge.variant,
+      gpu: bridge.gpu,
+      binsDir: bridge.binsDir,
+      cpuMathCores: bridge.cpuMathCores,
+    };
+    if (files) {
+      await rememberStart(
+        memo,
+        files,
+        runtime,
+        planned
+          ? {
+              request,
+              fit: {
+                gpuLayers: planned.gpuLayers,
+                contextSize: planned.contextSize,
+                expectedRamBytes: planned.expectedRamBytes,
+                ...(planned.trainContextSize !== undefined
+                  ? { trainContextSize: planned.trainContextSize }
+                  : {}),
+              },
+            }
+          : undefined,
+      );
+    }
+  }
   const gpuLayers = !onGpu
     ? 0
     : typeof options.gpuLayers === 'number'
@@ -97,6 +146,27 @@ export async function loadEngineParts(options: EngineLoadOptions): Promise<Engin
   }
 }
 
+/**
+ * The bridge for a load: the remembered variant when there is one and it loads, else probed by
+ * getLlama(). A remembered start that fails is forgotten: probing in the same process finds the
+ * backends it did load (the same variant's, for the usual CPU case); where it had loaded another
+ * variant's libraries the probe fails with NATIVE_BRIDGE_MISMATCH and the next start is clean.
+ */
+async function startBridge(
+  remembered: RememberedStart | undefined,
+  memo: string | undefined,
+  wantsGpu: boolean,
+): Promise<NativeBridge> {
+  if (remembered && memo) {
+    try {
+      return await loadRememberedBridge(remembered.runtime);
+    } catch {
+      await forgetStart(memo);
+    }
+  }
+  return loadNativeBridge({ gpu: wantsGpu ? 'auto' : false });
+}
+
 /** Frees what was loaded: the projector and the context before the model they were made from. */
 export function disposeEngineParts(parts: {
   model: NativeModel;
@@ -135,7 +205,8 @@ function assemble(
     template,
     info: {
       variant: bridge.variant,
-      gpu: bridge.llama.gpu,
+      startup: bridge.startup,
+      gpu: bridge.gpu,
       gpuLayers,
       contextSize: context.getInfo().nCtxSeq,
       parallel,

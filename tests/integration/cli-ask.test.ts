@@ -63,7 +63,10 @@ describe('llava-desk ask', () => {
     expect(r.out.trim().length).toBeGreaterThan(0);
   });
 
-  it('prints {text, tokens, stats} with --json, deterministically', async () => {
+  it('prints {text, tokens, stats, engine} with --json, deterministically', async () => {
+    // The first start probes node-llama-cpp's binaries; the data folder remembers what it found
+    // and the next start skips that, with the same answer.
+    await rm(join(dir, 'data', 'engine-start.json'), { force: true });
     const args = ['--image', checker.pngPath, '--json', '--max-tokens', '8'];
     const first = await ask(...args);
     const second = await ask(...args);
@@ -72,10 +75,16 @@ describe('llava-desk ask', () => {
       text: string;
       tokens: number[];
       stats: { imageTokens: number };
+      engine: { startup: string };
     };
     expect(parsed.tokens).toHaveLength(8);
     expect(parsed.stats.imageTokens).toBe(16);
-    expect(JSON.parse(second.out)).toMatchObject({ text: parsed.text, tokens: parsed.tokens });
+    expect(parsed.engine.startup).toBe('probed');
+    expect(JSON.parse(second.out)).toMatchObject({
+      text: parsed.text,
+      tokens: parsed.tokens,
+      engine: { startup: 'remembered' },
+    });
   });
 
   it('answers with llama-mtmd-cli’s own tokens when the runtime preprocesses the image', async () => {

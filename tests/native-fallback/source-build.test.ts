@@ -100,7 +100,7 @@ afterAll(async () => {
   ctx?.dispose();
   mtmd?.dispose();
   model?.dispose();
-  await bridge?.llama.dispose();
+  await bridge?.llama?.dispose();
   // The regular bridge (native/build) is linked against the prebuilt binaries: a local build left
   // behind would be loaded instead of them by every later test run.
   if (!localBuildExisted) await rm(LOCAL_BUILD, { recursive: true, force: true });

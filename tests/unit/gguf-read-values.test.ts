@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readEncoderSpec } from '../../src-main/imaging/read-encoder-spec.js';
-import { readGgufTensorNames, readGgufValues } from '../../src-main/models/gguf/read-values.js';
+import {
+  readGgufHeader,
+  readGgufTensorNames,
+  readGgufValues,
+} from '../../src-main/models/gguf/read-values.js';
 import { gguf, writeGgufFile } from '../../scripts/gguf/writer.js';
 
 let dir = '';
@@ -104,5 +108,34 @@ describe('readGgufValues', () => {
     await expect(readGgufValues(cut, new Set(['x.f64']))).rejects.toBeInstanceOf(RangeError);
     await expect(readEncoderSpec(cut)).rejects.toMatchObject({ code: 'NOT_GGUF' });
     await expect(readEncoderSpec(notGguf)).rejects.toMatchObject({ code: 'NOT_GGUF' });
+  });
+
+  it('reads a whole header: values but the skipped ones, and where each tensor lies', async () => {
+    const withTensors = join(dir, 'tensors.gguf');
+    await writeGgufFile(withTensors, {
+      metadata: {
+        'general.architecture': gguf.string('llama'),
+        'tokenizer.ggml.tokens': gguf.array('string', ['<s>', '</s>']),
+      },
+      tensors: [
+        { name: 'a', shape: [8, 2], type: 'f32', data: new Float32Array(16) },
+        { name: 'b', shape: [4], type: 'f32', data: Float32Array.from([1, 2, 3, 4]) },
+      ],
+    });
+    const header = await readGgufHeader(withTensors, new Set(['tokenizer.ggml.tokens']));
+    expect(Object.fromEntries(header.metadata)).toEqual({
+      'general.alignment': 32,
+      'general.architecture': 'llama',
+    });
+    expect(header.tensors.map((t) => [t.name, t.dimensions, t.ggmlType])).toEqual([
+      ['a', [8, 2], 0],
+      ['b', [4], 0],
+    ]);
+    const bytes = await readFile(withTensors);
+    const b = header.tensors[1]!;
+    expect(bytes.readFloatLE(b.fileOffset + 12)).toBe(4);
+    expect(b.fileOffset + 16).toBeLessThanOrEqual(bytes.length);
+    await writeFile(join(dir, 'cut-header.gguf'), bytes.subarray(0, header.dataOffset - 20));
+    await expect(readGgufHeader(join(dir, 'cut-header.gguf'))).rejects.toBeInstanceOf(RangeError);
   });
 });

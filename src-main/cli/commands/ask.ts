@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { AskResult, PreparedImage } from '../../api/engine.js';
+import type { AskResult, EngineInfo, PreparedImage } from '../../api/engine.js';
 import { isErrorCode } from '../../api/errors.js';
-import { resolveDataDir } from '../../common/data-dir.js';
+import { dataLayout, resolveDataDir } from '../../common/data-dir.js';
 import { LlavaDeskError, serializeError } from '../../common/errors.js';
 import { askOnce, RAW_IMAGE_PLACEHOLDER, type OneQuestion } from '../../engine/ask-once.js';
 import { EngineClient } from '../../engine/engine-client.js';
@@ -85,12 +85,12 @@ export function registerAsk(program: Command, ctx: CommandContext): void {
     .addOption(dataDirOption())
     .action(async (options: AskOptions) => {
       try {
-        const result =
+        const result: AskResult & { engine?: EngineSummary } =
           (options.standalone === true ? undefined : await askAttached(options, ctx)) ??
           (await runAsk(options, ctx));
         if (options.json) {
           ctx.io.out(
-            `${JSON.stringify({ text: result.text, tokens: result.tokens, stats: result.stats })}\n`,
+            `${JSON.stringify({ text: result.text, tokens: result.tokens, stats: result.stats, ...(result.engine ? { engine: result.engine } : {}) })}\n`,
           );
         } else {
           ctx.io.out('\n');
@@ -109,24 +109,39 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function runAsk(options: AskOptions, ctx: CommandContext): Promise<AskResult> {
+/** What the standalone engine ran on, for --json (how it started, where, how large). */
+type EngineSummary = Pick<
+  EngineInfo,
+  'variant' | 'startup' | 'gpu' | 'gpuLayers' | 'contextSize' | 'threads'
+>;
+
+async function runAsk(
+  options: AskOptions,
+  ctx: CommandContext,
+): Promise<AskResult & { engine: EngineSummary }> {
   if (options.image.length === 0 && !options.raw) {
     throw new LlavaDeskError('USAGE', 'Give at least one --image (or use --raw for text only).');
   }
-  const pair = await resolveModelPair(options, resolveDataDir(options.dataDir));
+  const dataDir = resolveDataDir(options.dataDir);
+  const pair = await resolveModelPair(options, dataDir);
   const engine = new EngineClient();
   try {
     // The engine process validates the pair and loads the model while the images are prepared.
     const loading = engine.load({
       ...pair,
       template: options.template,
+      startupMemoPath: dataLayout(dataDir).engineStartFile,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
     });
     loading.catch(() => undefined);
     const images = await prepareImages(options.image, options, pair.mmprojPath);
     const info = await loading;
-    return await answer(engine, info.imageMarker, images, options, ctx);
+    const { variant, startup, gpu, gpuLayers, contextSize, threads } = info;
+    return {
+      ...(await answer(engine, info.imageMarker, images, options, ctx)),
+      engine: { variant, startup, gpu, gpuLayers, contextSize, threads },
+    };
   } finally {
     engine.dispose();
   }

@@ -1,16 +1,18 @@
 // Loader and hand-written types for the llava-desk native bridge (native/ → llava_desk_mtmd.node).
 //
-// The addon is linked against the prebuilt libllama/libggml of one node-llama-cpp binary variant
-// and does not load ggml backends itself, so node-llama-cpp's getLlama() must run first; the addon
-// built for the variant getLlama() picked is then loaded and shares that llama/ggml instance.
-// Build the addons with `npm run build:native` (scripts/build-native.mjs).
+// The addon is linked against the prebuilt libllama/libggml of one node-llama-cpp binary variant.
+// Two ways to load it: probed (loadNativeBridge: node-llama-cpp's getLlama() picks the variant
+// and loads its backends, then the addon built for that variant is loaded and shares that
+// llama/ggml instance) or remembered (loadRememberedBridge: a variant getLlama() picked on an
+// earlier start, see startup-memo.ts; the addon loads the backends itself and node-llama-cpp is
+// never imported). Build the addons with `npm run build:native` (scripts/build-native.mjs).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { getLlama, type Llama, type LlamaOptions } from 'node-llama-cpp';
+import type { Llama, LlamaOptions } from 'node-llama-cpp';
 
 import type { NativeErrorCode } from '../../api/errors.js';
 
@@ -389,13 +391,18 @@ export interface NativeAddon {
     entries: readonly NativeStepEntry[],
   ): Promise<NativeStepOutcome[]>;
   getBackendInfo(): NativeBackendInfo;
+  /**
+   * Loads the ggml backends in a variant's bins folder and initialises llama.cpp, as getLlama()
+   * does (once per process); returns getBackendInfo().
+   */
+  loadBackends(dir: string): NativeBackendInfo;
   /** Verbosity of mtmd/clip logs on stderr. Default 'error'. */
   setLogLevel(level: NativeLogLevel): void;
   readonly variant: string;
   readonly abiVersion: number;
 }
 
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Loader
@@ -416,7 +423,16 @@ export interface NativeBuildInfo {
 
 export interface NativeBridge {
   readonly addon: NativeAddon;
-  readonly llama: Llama;
+  /** node-llama-cpp's instance; absent on a remembered start (see loadRememberedBridge). */
+  readonly llama: Llama | undefined;
+  /** How the variant was chosen: by getLlama() now, or remembered from an earlier start. */
+  readonly startup: 'probed' | 'remembered';
+  /** The GPU backend type, or false on the CPU. */
+  readonly gpu: string | false;
+  /** Threads worth using for math (node-llama-cpp's count of physical cores). */
+  readonly cpuMathCores: number;
+  /** The folder of the variant's prebuilt libraries the addon runs on, when known. */
+  readonly binsDir: string | undefined;
   readonly variant: string;
   readonly addonPath: string;
   readonly buildInfo: NativeBuildInfo | undefined;
@@ -514,12 +530,11 @@ export function loadNativeBridge(options: LoadNativeBridgeOptions = {}): Promise
   return promise;
 }
 
-async function doLoad(options: LoadNativeBridgeOptions): Promise<NativeBridge> {
-  const llama =
-    options.llama ??
-    (await getLlama({ build: 'never', ...options.llamaOptions, gpu: options.gpu ?? 'auto' }));
-  const variant = variantForLlama(llama);
-  const buildDir = options.nativeBuildDir ?? defaultNativeBuildDir();
+/** The addon built for `variant`, with its build info; NATIVE_BRIDGE_MISSING when not built. */
+function addonFiles(
+  variant: string,
+  buildDir: string,
+): { addonPath: string; buildInfoPath: string } {
   const addonPath = join(buildDir, variant, 'llava_desk_mtmd.node');
   if (!existsSync(addonPath)) {
     throw new NativeBridgeError(
@@ -528,18 +543,11 @@ async function doLoad(options: LoadNativeBridgeOptions): Promise<NativeBridge> {
         `(missing ${addonPath}). Run "npm run build:native" (needs cmake and a C++ compiler).`,
     );
   }
-  const buildInfo = readBuildInfo(join(buildDir, variant, 'build-info.json'));
-  if (buildInfo) {
-    const loaded = loadedLlamaLibraries();
-    const expected = buildInfo.libs.find((lib) => lib.startsWith('libllama'));
-    if (loaded.length > 0 && expected && !loaded.some((p) => p.endsWith(`/${expected}`))) {
-      throw new NativeBridgeError(
-        'NATIVE_BRIDGE_MISMATCH',
-        `node-llama-cpp loaded ${loaded.join(', ')} but the native bridge for "${variant}" was linked ` +
-          `against ${expected}. Rebuild with "npm run build:native".`,
-      );
-    }
-  }
+  return { addonPath, buildInfoPath: join(buildDir, variant, 'build-info.json') };
+}
+
+/** Loads the addon file and checks its ABI. */
+function requireAddon(addonPath: string, logLevel: NativeLogLevel | undefined): NativeAddon {
   let addon: NativeAddon;
   try {
     const require = createRequire(import.meta.url);
@@ -559,6 +567,112 @@ async function doLoad(options: LoadNativeBridgeOptions): Promise<NativeBridge> {
         'Rebuild it with "npm run build:native".',
     );
   }
-  if (options.logLevel) addon.setLogLevel(options.logLevel);
-  return { addon, llama, variant, addonPath, buildInfo };
+  if (logLevel) addon.setLogLevel(logLevel);
+  return addon;
+}
+
+/** Where the variant's libllama lies: the one mapped into this process (Linux), else the build's. */
+function binsDirOf(buildInfo: NativeBuildInfo | undefined): string | undefined {
+  const loaded = loadedLlamaLibraries()[0];
+  if (loaded) return dirname(loaded);
+  return buildInfo && existsSync(buildInfo.binsDir) ? buildInfo.binsDir : undefined;
+}
+
+async function doLoad(options: LoadNativeBridgeOptions): Promise<NativeBridge> {
+  const { getLlama } = await import('node-llama-cpp');
+  const llama =
+    options.llama ??
+    (await getLlama({ build: 'never', ...options.llamaOptions, gpu: options.gpu ?? 'auto' }));
+  const variant = variantForLlama(llama);
+  const buildDir = options.nativeBuildDir ?? defaultNativeBuildDir();
+  const { addonPath, buildInfoPath } = addonFiles(variant, buildDir);
+  const buildInfo = readBuildInfo(buildInfoPath);
+  if (buildInfo) {
+    const loaded = loadedLlamaLibraries();
+    const expected = buildInfo.libs.find((lib) => lib.startsWith('libllama'));
+    if (loaded.length > 0 && expected && !loaded.some((p) => p.endsWith(`/${expected}`))) {
+      throw new NativeBridgeError(
+        'NATIVE_BRIDGE_MISMATCH',
+        `node-llama-cpp loaded ${loaded.join(', ')} but the native bridge for "${variant}" was linked ` +
+          `against ${expected}. Rebuild with "npm run build:native".`,
+      );
+    }
+  }
+  const addon = requireAddon(addonPath, options.logLevel);
+  return {
+    addon,
+    llama,
+    startup: 'probed',
+    gpu: llama.gpu,
+    cpuMathCores: llama.cpuMathCores,
+    binsDir: binsDirOf(buildInfo),
+    variant,
+    addonPath,
+    buildInfo,
+  };
+}
+
+/** The variant a remembered start uses, as startup-memo.ts keeps it. */
+export interface RememberedVariant {
+  readonly variant: string;
+  readonly gpu: string | false;
+  readonly binsDir: string;
+  readonly cpuMathCores: number;
+}
+
+/** The files whose change means the install changed: the addon, its build info, its libllama. */
+export function installFilesFor(
+  variant: string,
+  binsDir: string,
+  nativeBuildDir: string = defaultNativeBuildDir(),
+): { addonPath: string; buildInfoPath: string; libraryPath: string } | undefined {
+  const addonPath = join(nativeBuildDir, variant, 'llava_desk_mtmd.node');
+  const buildInfoPath = join(nativeBuildDir, variant, 'build-info.json');
+  const library = readBuildInfo(buildInfoPath)?.libs.find((lib) => lib.startsWith('libllama'));
+  if (!library) return undefined;
+  return { addonPath, buildInfoPath, libraryPath: join(binsDir, library) };
+}
+
+/**
+ * Loads the addon for a variant getLlama() chose on an earlier start and has it load that
+ * variant's backends, without node-llama-cpp. Throws (having loaded no backend) when the addon
+ * is missing or does not load; throws NATIVE_BRIDGE_LOAD_FAILED when the folder gave no device
+ * of the variant's kind. The caller then probes with loadNativeBridge().
+ */
+export function loadRememberedBridge(
+  remembered: RememberedVariant,
+  options: Pick<LoadNativeBridgeOptions, 'nativeBuildDir' | 'logLevel'> = {},
+): Promise<NativeBridge> {
+  const buildDir = options.nativeBuildDir ?? defaultNativeBuildDir();
+  const key = JSON.stringify({ remembered, dir: buildDir });
+  if (cached && cachedKey === key) return cached;
+  const promise = (async (): Promise<NativeBridge> => {
+    const { addonPath, buildInfoPath } = addonFiles(remembered.variant, buildDir);
+    const addon = requireAddon(addonPath, options.logLevel);
+    const { devices } = addon.loadBackends(remembered.binsDir);
+    const wanted = remembered.gpu === false ? 'cpu' : 'gpu';
+    if (!devices.some((device) => device.type === wanted)) {
+      throw new NativeBridgeError(
+        'NATIVE_BRIDGE_LOAD_FAILED',
+        `${remembered.binsDir} gave no ${wanted.toUpperCase()} device for "${remembered.variant}".`,
+      );
+    }
+    return {
+      addon,
+      llama: undefined,
+      startup: 'remembered',
+      gpu: remembered.gpu,
+      cpuMathCores: remembered.cpuMathCores,
+      binsDir: remembered.binsDir,
+      variant: remembered.variant,
+      addonPath,
+      buildInfo: readBuildInfo(buildInfoPath),
+    };
+  })();
+  cached = promise;
+  cachedKey = key;
+  promise.catch(() => {
+    if (cached === promise) cached = undefined;
+  });
+  return promise;
 }

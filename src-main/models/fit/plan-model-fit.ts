@@ -1,6 +1,6 @@
 import { freemem, totalmem } from 'node:os';
 import { stat } from 'node:fs/promises';
-import { GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
 import { estimateMmprojMemory, type MmprojMemory } from './mmproj-memory.js';
 
 export interface MemoryState {
@@ -62,6 +62,9 @@ async function measuredHardware(llama: Llama | undefined): Promise<HardwareState
  * may override `gpuLayers` and `contextSize`.
  */
 export async function planModelFit(request: FitRequest): Promise<FitPlan> {
+  // Imported here, not at the top: an engine started from a remembered plan never needs it
+  // (loading node-llama-cpp's modules takes about half a second).
+  const { GgufInsights, readGgufFileInfo } = await import('node-llama-cpp');
   const [modelInfo, mmprojInfo, mmprojStat] = await Promise.all([
     readGgufFileInfo(request.modelPath, { sourceType: 'filesystem', logWarnings: false }),
     readGgufFileInfo(request.mmprojPath, { sourceType: 'filesystem', logWarnings: false }),

@@ -1,8 +1,8 @@
 import { open, stat } from 'node:fs/promises';
-import { readGgufFileInfo, type GgufFileInfo } from 'node-llama-cpp';
 import { LlavaDeskError } from '../../common/errors.js';
 import { tensorByteLength } from './ggml-type-sizes.js';
 import { GGUF_MAGIC_BYTES } from './header-layout.js';
+import { readGgufHeader, type GgufHeader } from './read-values.js';
 
 /** What the app needs to know about one GGUF file before it is paired or loaded. */
 export interface GgufSummary {
@@ -24,20 +24,15 @@ export interface GgufSummary {
 }
 
 /** Tokenizer arrays are the bulk of a header and are not needed here. */
-const IGNORED_KEYS = [
+const IGNORED_KEYS: ReadonlySet<string> = new Set([
   'tokenizer.ggml.tokens',
   'tokenizer.ggml.scores',
   'tokenizer.ggml.token_type',
   'tokenizer.ggml.merges',
-];
+]);
 
-function metadataValue(info: GgufFileInfo, key: string): unknown {
-  let node: unknown = info.metadata;
-  for (const part of key.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
+function metadataValue(info: GgufHeader, key: string): unknown {
+  return info.metadata.get(key);
 }
 
 const asNumber = (value: unknown): number | undefined =>
@@ -55,9 +50,9 @@ async function readMagic(path: string): Promise<Buffer> {
 }
 
 /** Output width of a projector from its tensors (the last layer of the known projector kinds). */
-export function projectionWidthOf(info: GgufFileInfo): number | undefined {
-  const tensors = info.tensorInfo ?? [];
-  const dims = (name: string): readonly (number | bigint)[] | undefined =>
+export function projectionWidthOf(info: GgufHeader): number | undefined {
+  const tensors = info.tensors;
+  const dims = (name: string): readonly number[] | undefined =>
     tensors.find((t) => t.name === name)?.dimensions;
   // Gemma 3 multiplies by the transposed matrix: its output width is ne0.
   const gemma = dims('mm.input_projection.weight');
@@ -76,12 +71,12 @@ export function projectionWidthOf(info: GgufFileInfo): number | undefined {
 }
 
 /** The end of the last tensor's data, when every tensor type is known. */
-function requiredFileSize(info: GgufFileInfo): number | undefined {
-  let end = info.infoEndOffset ?? 0;
-  for (const tensor of info.tensorInfo ?? []) {
+function requiredFileSize(info: GgufHeader): number | undefined {
+  let end = info.dataOffset;
+  for (const tensor of info.tensors) {
     const bytes = tensorByteLength(tensor.ggmlType, tensor.dimensions);
     if (bytes === undefined) return undefined;
-    end = Math.max(end, Number(tensor.fileOffset) + bytes);
+    end = Math.max(end, tensor.fileOffset + bytes);
   }
   return end;
 }
@@ -110,14 +105,9 @@ export async function inspectGguf(path: string): Promise<GgufSummary> {
     throw new LlavaDeskError('NOT_GGUF', `${path} is not a GGUF file`);
   }
 
-  let info: GgufFileInfo;
+  let info: GgufHeader;
   try {
-    info = await readGgufFileInfo(path, {
-      sourceType: 'filesystem',
-      logWarnings: false,
-      ignoreKeys: IGNORED_KEYS,
-      spliceSplitFiles: false,
-    });
+    info = await readGgufHeader(path, IGNORED_KEYS);
   } catch (error) {
     throw new LlavaDeskError(
       'GGUF_TRUNCATED',
@@ -136,7 +126,7 @@ export async function inspectGguf(path: string): Promise<GgufSummary> {
   const architecture = String(metadataValue(info, 'general.architecture') ?? 'unknown');
   const isMmproj = architecture === 'clip' || metadataValue(info, 'general.type') === 'mmproj';
   const arch = (key: string): unknown => metadataValue(info, `${architecture}.${key}`);
-  const tensorNames = new Set((info.tensorInfo ?? []).map((t) => t.name));
+  const tensorNames = new Set(info.tensors.map((t) => t.name));
   const summary: GgufSummary = {
     path,
     sizeBytes,

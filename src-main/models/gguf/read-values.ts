@@ -104,3 +104,68 @@ export async function readGgufTensorNames(path: string): Promise<Set<string>> {
     await file.close();
   }
 }
+
+/** One tensor's entry in a GGUF header. */
+export interface GgufTensorEntry {
+  name: string;
+  /** ne0, ne1, ... as ggml orders them. */
+  dimensions: number[];
+  ggmlType: number;
+  /** Where its data starts in the file (the data section's offset plus the header's offset). */
+  fileOffset: number;
+}
+
+/** A GGUF header: its metadata (without the keys asked to be skipped) and its tensor entries. */
+export interface GgufHeader {
+  metadata: Map<string, GgufReadValue>;
+  tensors: GgufTensorEntry[];
+  /** Start of the tensor data section. */
+  dataOffset: number;
+}
+
+/**
+ * The whole header of a GGUF file: every metadata value except `skipKeys` (tokenizer arrays, the
+ * bulk of an LLM's header, are skipped unread) and every tensor entry. Throws TypeError for a
+ * file that is not GGUF, RangeError for a truncated or malformed header. The engine process
+ * checks a pair with it before loading, so the check needs no node-llama-cpp import (about half
+ * a second of start-up).
+ */
+export async function readGgufHeader(
+  path: string,
+  skipKeys: ReadonlySet<string> = new Set(),
+): Promise<GgufHeader> {
+  const file = await open(path, 'r');
+  try {
+    const cursor = new Cursor(file, (await file.stat()).size);
+    const { tensorCount, kvCount } = await readFixedHeader(cursor);
+    const metadata = new Map<string, GgufReadValue>();
+    for (let i = 0n; i < kvCount; i++) {
+      const key = await cursor.string();
+      const type = await cursor.u32();
+      if (skipKeys.has(key)) await skipValue(cursor, type);
+      else metadata.set(key, await readValue(cursor, type));
+    }
+    const entries: Omit<GgufTensorEntry, 'fileOffset'>[] = [];
+    const offsets: bigint[] = [];
+    for (let i = 0n; i < tensorCount; i++) {
+      const name = await cursor.string();
+      const rank = await cursor.u32();
+      const dimensions: number[] = [];
+      for (let d = 0; d < rank; d++) dimensions.push(Number(await cursor.u64()));
+      const ggmlType = await cursor.u32();
+      offsets.push(await cursor.u64());
+      entries.push({ name, dimensions, ggmlType });
+    }
+    const alignmentValue = metadata.get('general.alignment');
+    const alignment =
+      typeof alignmentValue === 'number' && alignmentValue > 0 ? alignmentValue : 32;
+    const dataOffset = Math.ceil(cursor.offset / alignment) * alignment;
+    const tensors = entries.map((entry, i) => ({
+      ...entry,
+      fileOffset: dataOffset + Number(offsets[i]),
+    }));
+    return { metadata, tensors, dataOffset };
+  } finally {
+    await file.close();
+  }
+}
