@@ -18,6 +18,9 @@ import type {
 /** Interactive work (chat, ask window, API) runs before batch work that waits with it. */
 export type WorkPriority = 'interactive' | 'batch';
 
+/** An answer's length when the request names none: the native sampler's own default (sampling.h). */
+const DEFAULT_MAX_TOKENS = 256;
+
 /** A sequence whose prompt is evaluated, ready to generate its answer. */
 export interface GenerationRequest {
   seqId: number;
@@ -140,7 +143,7 @@ export class DecodeScheduler {
         resolve,
         reject,
       };
-      if ((request.options.maxTokens ?? 256) <= 0) {
+      if ((request.options.maxTokens ?? DEFAULT_MAX_TOKENS) <= 0) {
         resolve(this.#result(sequence, 'maxTokens', null));
         return;
       }
@@ -261,7 +264,7 @@ export class DecodeScheduler {
     if (outcome.stop !== null) return { reason: outcome.stop, eogToken: null };
     s.nPast += 1;
     s.logits = outcome.logits ?? s.logits;
-    if (s.tokens.length >= (s.request.options.maxTokens ?? 256)) {
+    if (s.tokens.length >= (s.request.options.maxTokens ?? DEFAULT_MAX_TOKENS)) {
       return { reason: 'maxTokens', eogToken: null };
     }
     return undefined;

@@ -10,8 +10,6 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
 import { normaliseKeywords, splitKeywords } from '../../src-main/batch/keywords.js';
-import type { CliIo } from '../../src-main/cli/io.js';
-import { main } from '../../src-main/cli/main.js';
 import { decodeImage, pixelHash, readImageFile } from '../../src-main/imaging/index.js';
 import {
   changedTags,
@@ -19,6 +17,7 @@ import {
   exiftoolChildren,
   exiftoolX,
 } from '../support/metadata-readers.js';
+import { runCli } from '../support/run-cli.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/xmp/', import.meta.url));
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -61,29 +60,21 @@ afterAll(async () => {
 });
 
 async function describeFolder(...extra: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
-  const code = await main(
-    [
-      'node',
-      'llava-desk',
-      'describe',
-      folder,
-      '--model',
-      pair.modelPath,
-      '--mmproj',
-      pair.mmprojPath,
-      '--threads',
-      '1',
-      '--max-tokens',
-      '24',
-      '--data-dir',
-      join(dir, 'data'),
-      ...extra,
-    ],
-    io,
-  );
+  const { code, out, err } = await runCli([
+    'describe',
+    folder,
+    '--model',
+    pair.modelPath,
+    '--mmproj',
+    pair.mmprojPath,
+    '--threads',
+    '1',
+    '--max-tokens',
+    '24',
+    '--data-dir',
+    join(dir, 'data'),
+    ...extra,
+  ]);
   if (code !== 0) throw new Error(`describe exited ${code}: ${err}`);
   return { code, out };
 }

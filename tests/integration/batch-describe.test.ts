@@ -10,9 +10,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
 import { parseKeywords } from '../../src-main/batch/presets.js';
-import type { CliIo } from '../../src-main/cli/io.js';
-import { main } from '../../src-main/cli/main.js';
 import { makeBatchTree, type BatchTree } from '../fixtures/batch-tree.js';
+import { runCli } from '../support/run-cli.js';
 
 const RUNNER = fileURLToPath(new URL('../fixtures/batch-cli-runner.ts', import.meta.url));
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -60,13 +59,7 @@ function cliArgs(folder: string, ...extra: string[]): string[] {
   ];
 }
 
-async function inProcess(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
-  const code = await main(['node', 'llava-desk', ...args], io);
-  return { code, out, err };
-}
+const inProcess = (...args: string[]) => runCli(args);
 
 /** The CLI in a child process (its own process group, so a kill takes its engine too). */
 function child(args: string[], killAfterDone?: number) {
@@ -271,9 +264,7 @@ describe('llava-desk describe on a folder tree', () => {
     await mkdir(folder);
     for (const name of ['a.png', 'a.jpg'])
       await copyFile(join(tree.root, name), join(folder, name));
-    let out = '';
-    const io: CliIo = { out: (s) => (out += s), err: () => undefined, isTty: true };
-    const code = await main(['node', 'llava-desk', ...cliArgs(folder, '--max-tokens', '4')], io);
+    const { code, out } = await runCli(cliArgs(folder, '--max-tokens', '4'), { isTty: true });
     expect(code).toBe(0);
     expect(out).toMatch(/\[#{24}\] 2\/2 {2}[\d.]+\/min {2}ETA \d+s/);
   });

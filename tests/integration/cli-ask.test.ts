@@ -4,39 +4,20 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
-import type { CliIo } from '../../src-main/cli/io.js';
-import { main } from '../../src-main/cli/main.js';
 import { cliAnswer, runMtmdCli } from '../support/mtmd-cli.js';
 import { makeTestImage, type TestImage } from '../support/tiny-images.js';
+import { runCli } from '../support/run-cli.js';
 
 let dir: string;
 let pair: LlavaPairResult;
 let checker: TestImage;
 let gradient: TestImage;
 
-async function ask(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
-  const code = await main(
-    [
-      'node',
-      'llava-desk',
-      'ask',
-      '--model',
-      pair.modelPath,
-      '--mmproj',
-      pair.mmprojPath,
-      '--threads',
-      '1',
-      '--data-dir',
-      join(dir, 'data'),
-      ...args,
-    ],
-    io,
-  );
-  return { code, out, err };
-}
+const ask = (...args: string[]) =>
+  runCli([
+    ...['ask', '--model', pair.modelPath, '--mmproj', pair.mmprojPath, '--threads', '1'],
+    ...['--data-dir', join(dir, 'data'), ...args],
+  ]);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llava-desk-cli-ask-'));
@@ -167,23 +148,10 @@ describe('llava-desk ask', () => {
     await writeFile(truncated, (await sharp(checker.pngPath).png().toBuffer()).subarray(0, 60));
     expect((await ask('--image', truncated)).code).toBe(3);
 
-    let err = '';
-    const code = await main(
-      [
-        'node',
-        'llava-desk',
-        'ask',
-        '--model',
-        notImage,
-        '--mmproj',
-        pair.mmprojPath,
-        '--image',
-        checker.pngPath,
-        '--data-dir',
-        join(dir, 'data'),
-      ],
-      { out: () => undefined, err: (s) => (err += s), isTty: false },
-    );
+    const { code, err } = await runCli([
+      ...['ask', '--model', notImage, '--mmproj', pair.mmprojPath],
+      ...['--image', checker.pngPath, '--data-dir', join(dir, 'data')],
+    ]);
     expect(code).toBe(3);
     expect(err).toContain('not a GGUF');
   });
@@ -191,20 +159,10 @@ describe('llava-desk ask', () => {
   it('exits 2 on usage errors: no image, one of --model/--mmproj, bad numbers', async () => {
     expect((await ask('--prompt', 'hi')).code).toBe(2);
     expect((await ask('--image', checker.pngPath, '--max-tokens', 'lots')).code).toBe(2);
-    const half = await main(
-      [
-        'node',
-        'llava-desk',
-        'ask',
-        '--model',
-        pair.modelPath,
-        '--image',
-        checker.pngPath,
-        '--data-dir',
-        join(dir, 'data'),
-      ],
-      { out: () => undefined, err: () => undefined, isTty: false },
-    );
-    expect(half).toBe(2);
+    const half = await runCli([
+      ...['ask', '--model', pair.modelPath, '--image', checker.pngPath],
+      ...['--data-dir', join(dir, 'data')],
+    ]);
+    expect(half.code).toBe(2);
   });
 });

@@ -4,24 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
-import type { CliIo } from '../../src-main/cli/io.js';
-import { main } from '../../src-main/cli/main.js';
 import { makeTestImage, type TestImage } from '../support/tiny-images.js';
+import { runCli } from '../support/run-cli.js';
 
 let dir: string;
 let pair: LlavaPairResult;
 let image: TestImage;
 
-async function embed(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
-  const code = await main(
-    ['node', 'llava-desk', 'embed', '--threads', '1', '--data-dir', join(dir, 'data'), ...args],
-    io,
-  );
-  return { code, out, err };
-}
+const embed = (...args: string[]) =>
+  runCli(['embed', '--threads', '1', '--data-dir', join(dir, 'data'), ...args]);
 
 const pairArgs = (): string[] => ['--model', pair.modelPath, '--mmproj', pair.mmprojPath];
 

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLlavaPair, type LlavaPairResult } from '../../scripts/test-model/llava-pair.js';
-import type { CliIo } from '../../src-main/cli/io.js';
-import { main } from '../../src-main/cli/main.js';
 import { sha256Hex, startFaultServer, type FaultServer } from '../support/fault-server.js';
+import { runCli } from '../support/run-cli.js';
 
 let root: string;
 let pair: LlavaPairResult;
@@ -13,16 +12,7 @@ let server: FaultServer;
 let modelUri: string;
 let mmprojUri: string;
 
-async function run(
-  args: string[],
-  isTty = false,
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty };
-  const code = await main(['node', 'llava-desk', ...args], io);
-  return { code, out, err };
-}
+const run = (args: string[], isTty = false) => runCli(args, { isTty });
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'llava-desk-cli-'));

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src-main/cli/io.js';
-import { main } from '../../src-main/cli/main.js';
 import { SHORT_ANSWER_SUFFIX } from '../../src-main/engine/prompt/conversation.js';
 import { LLAVA_V1_SYSTEM } from '../../src-main/engine/prompt/vicuna-v1.js';
 import { SHAPES_PAIR } from '../e2e/support/shapes-model.js';
 import { cliAnswer, runMtmdCli } from '../support/mtmd-cli.js';
 import { writeScene, type SceneSpec } from '../support/shape-scenes.js';
+import { runCli } from '../support/run-cli.js';
 
 // The committed shapes model (docs/SHAPES-MODEL.md) against what it was trained with and against
 // upstream: the Python tokenizer's ids (tokens.json, written by scripts/shapes-model/tokens.py)
@@ -79,18 +78,12 @@ describe('shapes model', () => {
   it('answers as llama-mtmd-cli does on the same pixels, and the answer names the picture', async () => {
     for (const scene of scenes) {
       const image = await writeScene(dir, scene.name, scene.spec);
-      let out = '';
-      let err = '';
-      const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
-      const code = await main(
-        [
-          ...['node', 'llava-desk', 'ask', '--model', SHAPES_PAIR.modelPath],
-          ...['--mmproj', SHAPES_PAIR.mmprojPath, '--threads', '1', '--data-dir', join(dir, 'd')],
-          ...['--image', image, '--prompt', scene.question, '--short', '--image-prep', 'runtime'],
-          ...['--max-tokens', '8', '--context-size', '2048', '--json'],
-        ],
-        io,
-      );
+      const { code, out, err } = await runCli([
+        ...['ask', '--model', SHAPES_PAIR.modelPath],
+        ...['--mmproj', SHAPES_PAIR.mmprojPath, '--threads', '1', '--data-dir', join(dir, 'd')],
+        ...['--image', image, '--prompt', scene.question, '--short', '--image-prep', 'runtime'],
+        ...['--max-tokens', '8', '--context-size', '2048', '--json'],
+      ]);
       expect(code, err).toBe(0);
       const ours = (JSON.parse(out) as { text: string }).text;
       const upstream = await runMtmdCli({

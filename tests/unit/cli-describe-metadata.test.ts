@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src-main/cli/io.js';
-import { main } from '../../src-main/cli/main.js';
+import { runCli } from '../support/run-cli.js';
 
 let dir: string;
 
@@ -17,10 +16,8 @@ afterAll(async () => {
 });
 
 async function describeWith(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const io: CliIo = { out: () => undefined, err: (s) => (err += s), isTty: false };
   // The folder exists and has no images: a usage error is told before any model is looked for.
-  const code = await main(['node', 'llava-desk', 'describe', dir, ...args], io);
+  const { code, err } = await runCli(['describe', dir, ...args]);
   return { code, err };
 }
 
@@ -47,9 +44,7 @@ describe('llava-desk describe: the metadata options', () => {
   });
 
   it('lists the options in --help', async () => {
-    let out = '';
-    const io: CliIo = { out: (s) => (out += s), err: () => undefined, isTty: false };
-    await main(['node', 'llava-desk', 'describe', '--help'], io);
+    const { out } = await runCli(['describe', '--help']);
     for (const option of [
       '--xmp-name',
       '--embed',

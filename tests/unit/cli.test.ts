@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src-main/cli/main.js';
-import type { CliIo } from '../../src-main/cli/io.js';
+import { runCli } from '../support/run-cli.js';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
-  const code = await main(['node', 'llava-desk', ...args], io);
-  return { code, out, err };
-}
+const run = (...args: string[]) => runCli(args);
 
 describe('the llava-desk command', () => {
   it('lists every command in --help and exits 0', async () => {

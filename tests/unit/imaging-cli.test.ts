@@ -13,17 +13,10 @@ import {
   truncated,
   RED,
 } from '../fixtures/image-corpus.js';
-import { main } from '../../src-main/cli/main.js';
-import type { CliIo } from '../../src-main/cli/io.js';
 import { gguf, writeGgufFile, type GgufValue } from '../../scripts/gguf/writer.js';
+import { runCli } from '../support/run-cli.js';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), isTty: false };
-  const code = await main(['node', 'llava-desk', 'inspect-image', ...args], io);
-  return { code, out, err };
-}
+const run = (...args: string[]) => runCli(['inspect-image', ...args]);
 
 /** An mmproj with metadata only (and LLaVA-1.6's v.image_newline if asked): all the planner reads. */
 async function writeMmproj(
