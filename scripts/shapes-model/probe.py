@@ -1,0 +1,41 @@
+"""Linear probes of a stage-1 tower's frozen features (mean and max over its tokens) for the
+scene-level facts the LLM must read: count, single shape, colour and side of each kind. Tells
+whether a missed answer is missing from the features or lost by the projector and LLM.
+
+Usage: python3 scripts/shapes-model/probe.py [vision.pt] (default .cache/shapes-model/vision.pt)
+"""
+import os, sys, time
+import torch, torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import VisionConfig, VisionTower
+from pool import load_or_build
+from data import view_labels, IGNORE
+from train import pixels
+torch.set_num_threads(2)
+vc = VisionConfig()
+tower = VisionTower(vc); tower.load_state_dict(torch.load(sys.argv[1] if len(sys.argv) > 1 else '.cache/shapes-model/vision.pt')); tower.eval()
+t=time.time()
+pool = load_or_build(None, 77, 3000, vc.image_size, vc.grid, 2)
+rows = [i for i,s in enumerate(pool.scenes) if s.digit is None]
+print('pool', len(rows), round(time.time()-t), flush=True)
+with torch.no_grad():
+    feats = torch.cat([tower(pixels(pool.standard[rows[i:i+128]])) for i in range(0, len(rows), 128)])
+labels = [view_labels(pool.scenes[i], -1, vc.image_size) for i in rows]
+pooled = torch.cat([feats.mean(1), feats.max(1).values], 1)  # what a reader of all tokens could get, linearly
+n = len(rows); tr = int(n*0.75)
+def probe(name, y, classes):
+    y = torch.tensor(y); keep = y != IGNORE
+    idx = torch.arange(n)
+    trk = keep & (idx < tr); tek = keep & (idx >= tr)
+    if tek.sum() < 20: return
+    lin = torch.nn.Linear(pooled.shape[1], classes); opt = torch.optim.Adam(lin.parameters(), 3e-3, weight_decay=1e-4)
+    x = (pooled - pooled[:tr].mean(0)) / (pooled[:tr].std(0) + 1e-5)
+    for _ in range(600):
+        loss = F.cross_entropy(lin(x[trk]), y[trk]); opt.zero_grad(); loss.backward(); opt.step()
+    acc = (lin(x[tek]).argmax(1) == y[tek]).float().mean().item()
+    print(f'{name}: {acc:.3f} of {int(tek.sum())}', flush=True)
+probe('count', [l.count for l in labels], 4)
+probe('single shape', [l.single for l in labels], 3)
+for k, kind in enumerate(['circle','square','triangle']):
+    probe(f'colour of {kind}', [l.colour_of[k] for l in labels], 9)
+    probe(f'left/right of {kind}', [l.left_of[k] for l in labels], 2)
