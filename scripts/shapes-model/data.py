@@ -45,6 +45,12 @@ def questions(scene: Scene, high: bool) -> list[tuple[str, str]]:
     return qa
 
 
+def needs_binding(scene: Scene, question: str) -> bool:
+    """Whether the answer needs the named shape told apart from the others in the scene: the hard
+    questions, whose answers depend on both the words and the image."""
+    return len(scene.shapes) > 1 and (question.startswith("What color") or question.startswith("Is the"))
+
+
 @dataclass
 class ViewLabels:
     count: int  # 0-3 for one to four shapes, IGNORE for views without the whole scene
@@ -116,10 +122,11 @@ def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
     return labels
 
 
-def dialogue(scenes: list[Scene], tok: SpmTokenizer, n_views: int, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+def dialogue(scenes: list[Scene], tok: SpmTokenizer, n_views: int, rng: np.random.Generator, most: int = 3,
+             binding: float = 1.0, ask: str = "") -> tuple[list[int], list[int]]:
     """A vicuna_v1 conversation (most questions with the short-answer instruction) as tokens, with
     -1 where each view's image tokens go, and next-token targets that are IGNORE everywhere but
-    the answers. The first scene's image opens the chat and gets 1-3 questions; each further scene
+    the answers. The first scene's image opens the chat and gets 1 to `most` questions; each further scene
     is an image sent later in the same chat, in its own message, and its 1-2 questions are about
     it (as when a user drops a second picture into a conversation)."""
     tokens: list[int] = []
@@ -132,8 +139,15 @@ def dialogue(scenes: list[Scene], tok: SpmTokenizer, n_views: int, rng: np.rando
 
     text(f"{SYSTEM} USER: ", bos=True)
     for k, scene in enumerate(scenes):
-        qa = questions(scene, n_views > 1)
-        order = rng.permutation(len(qa))[: int(rng.integers(1, 4 if k == 0 else 3))]
+        qa = [(q, a) for q, a in questions(scene, n_views > 1) if q.startswith(ask)]
+        if binding == 1.0:
+            # (draws in this order, so that a seed still gives the committed pair)
+            order = rng.permutation(len(qa))[: int(rng.integers(1, most + 1 if k == 0 else 3))]
+        else:
+            # Questions that name one of several shapes get `binding` times the weight.
+            n = int(rng.integers(1, most + 1 if k == 0 else 3))
+            w = np.array([binding if needs_binding(scene, q) else 1.0 for q, _ in qa])
+            order = rng.choice(len(qa), size=min(n, len(qa)), replace=False, p=w / w.sum())
         for n, i in enumerate(order):
             q, a = qa[int(i)]
             suffix = SHORT_ANSWER if rng.random() < 0.85 else ""

@@ -6,7 +6,7 @@
 // llama.cpp source that `npm run build:native` checks out (for gguf-py).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -84,6 +84,19 @@ const manifest = {
   finalLoss: log.log.at(-1) ?? null,
 };
 writeFileSync(join(fixtures, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+// The demo entry of the catalog installs these files only with their exact size and sha256.
+const catalogPath = join(root, 'models', 'catalog.json');
+const catalog = JSON.parse(readFileSync(catalogPath, 'utf8'));
+for (const entry of catalog.models) {
+  for (const file of entry.files) {
+    const name = files.find((f) => file.uri === `app:tests/fixtures/shapes-model/${f}`);
+    if (!name) continue;
+    file.sizeBytes = statSync(join(fixtures, name)).size;
+    file.sha256 = manifest.files[name].sha256;
+  }
+}
+writeFileSync(catalogPath, `${JSON.stringify(catalog, null, 2)}\n`);
 console.log(
-  `train:shapes-model: wrote ${relative(root, fixtures)}/{${files.join(',')},manifest.json}`,
+  `train:shapes-model: wrote ${relative(root, fixtures)}/{${files.join(',')},manifest.json} and the demo's sizes and sha256 in models/catalog.json`,
 );
