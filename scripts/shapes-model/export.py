@@ -102,20 +102,24 @@ def write_mmproj(path: str, vsd: dict, psd: dict, cfg: dict, llm_width: int, dty
     w.add_tensor("mm.0.bias", f32(psd["mm0.bias"]))
     w.add_tensor("mm.2.weight", weight(psd["mm2.weight"], dtype))
     w.add_tensor("mm.2.bias", f32(psd["mm2.bias"]))
-    w.add_tensor("v.class_embd", f32(vsd["cls"]))
-    w.add_tensor("v.patch_embd.weight", weight(vsd["patch.weight"], dtype))
-    w.add_tensor("v.position_embd.weight", weight(vsd["pos"], dtype))
-    w.add_tensor("v.pre_ln.weight", f32(vsd["pre_ln.weight"]))
-    w.add_tensor("v.pre_ln.bias", f32(vsd["pre_ln.bias"]))
-    for i in range(cfg["blocks"]):
-        p, q = f"v.blk.{i}", f"blocks.{i}"
-        for a, b in (("attn_q", "q"), ("attn_k", "k"), ("attn_v", "v"), ("attn_out", "out"), ("ffn_up", "up"), ("ffn_down", "down")):
-            w.add_tensor(f"{p}.{a}.weight", weight(vsd[f"{q}.{b}.weight"], dtype))
-            w.add_tensor(f"{p}.{a}.bias", f32(vsd[f"{q}.{b}.bias"]))
-        for a, b in (("ln1", "ln1"), ("ln2", "ln2")):
-            w.add_tensor(f"{p}.{a}.weight", f32(vsd[f"{q}.{b}.weight"]))
-            w.add_tensor(f"{p}.{a}.bias", f32(vsd[f"{q}.{b}.bias"]))
+    # weight() keeps 1-D tensors (class token, norms, biases) in F32.
+    for name, key in tower_tensor_names(cfg["blocks"]).items():
+        w.add_tensor(name, weight(vsd[key], dtype))
     _finish(w)
+
+
+def tower_tensor_names(blocks: int) -> dict[str, str]:
+    """The vision tower's GGUF tensor names -> the PyTorch state-dict keys, in the order the
+    mmproj stores them (also how lab.py reads a tower back)."""
+    names = {"v.class_embd": "cls", "v.patch_embd.weight": "patch.weight", "v.position_embd.weight": "pos",
+             "v.pre_ln.weight": "pre_ln.weight", "v.pre_ln.bias": "pre_ln.bias"}
+    for i in range(blocks):
+        p, q = f"v.blk.{i}", f"blocks.{i}"
+        for a, b in (("attn_q", "q"), ("attn_k", "k"), ("attn_v", "v"), ("attn_out", "out"), ("ffn_up", "up"),
+                     ("ffn_down", "down"), ("ln1", "ln1"), ("ln2", "ln2")):
+            names[f"{p}.{a}.weight"] = f"{q}.{b}.weight"
+            names[f"{p}.{a}.bias"] = f"{q}.{b}.bias"
+    return names
 
 
 def _finish(w: "gguf.GGUFWriter") -> None:

@@ -19,25 +19,19 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "native", "build", "llama.cpp", "gguf-py"))
 
 from data import question_prompt, questions  # noqa: E402
+from export import tower_tensor_names  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
 from pool import load_or_build  # noqa: E402
-from train import Sampler, answer_loss, assemble, features, lr_at  # noqa: E402
+from train import Sampler, answer_loss, assemble, features, focus_at, train_stage  # noqa: E402
 from vocab import SpmTokenizer, build_vocab  # noqa: E402
 
 
 def tower_from_gguf(path: str, vc: VisionConfig) -> dict:
     import gguf
 
-    names = {"v.class_embd": "cls", "v.patch_embd.weight": "patch.weight", "v.position_embd.weight": "pos",
-             "v.pre_ln.weight": "pre_ln.weight", "v.pre_ln.bias": "pre_ln.bias"}
-    for i in range(vc.blocks):
-        for a, b in (("attn_q", "q"), ("attn_k", "k"), ("attn_v", "v"), ("attn_out", "out"), ("ffn_up", "up"),
-                     ("ffn_down", "down"), ("ln1", "ln1"), ("ln2", "ln2")):
-            for s in ("weight", "bias"):
-                names[f"v.blk.{i}.{a}.{s}"] = f"blocks.{i}.{b}.{s}"
+    names = tower_tensor_names(vc.blocks)
     sd = {}
     for t in gguf.GGUFReader(path).tensors:
         if t.name in names:
@@ -112,24 +106,19 @@ def main() -> None:
 
     projector, llm = Projector(vc.width, lc.width), Llm(lc)
     sampler = Sampler(pool, tok, vc, rng)
-    params = list(projector.parameters()) + list(llm.parameters())
-    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.05)
-    t0, ema = time.time(), None
-    for step in range(args.steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr)
-        rows, _, dialogues = sampler.dialogue_batch(args.batch, 0.0, args.questions, args.binding, "left-right" if step < args.pairs_first else "colour" if step < args.pairs_first + args.colour_next else "")
-        x, y = assemble(dialogues, projector(feat_standard[rows]), llm)
-        loss = answer_loss(llm, x, y)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-        if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
-            acc = evaluate(llm, projector, feat_held, held_scenes, tok, vocab_tokens)
-            print(f"lab: step {step + 1} loss {ema:.3f} {time.time() - t0:.0f} s | {acc}", flush=True)
+    t0 = time.time()
 
+    def step_fn(step: int) -> torch.Tensor:
+        focus = focus_at(step, args.pairs_first, args.colour_next)
+        rows, _, dialogues = sampler.dialogue_batch(args.batch, 0.0, args.questions, args.binding, focus)
+        x, y = assemble(dialogues, projector(feat_standard[rows]), llm)
+        return answer_loss(llm, x, y)
+
+    def report(done: int, ema: float) -> None:
+        acc = evaluate(llm, projector, feat_held, held_scenes, tok, vocab_tokens)
+        print(f"lab: step {done} loss {ema:.3f} {time.time() - t0:.0f} s | {acc}", flush=True)
+
+    train_stage(list(projector.parameters()) + list(llm.parameters()), step_fn, args.lr, args.steps, args.eval_every, report)
 
 if __name__ == "__main__":
     main()

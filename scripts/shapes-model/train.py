@@ -157,16 +157,43 @@ def blas_name() -> str:
 
 
 
+def train_stage(params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int, every: int,
+                report: Callable[[int, float], None]) -> None:
+    """One stage's loop: AdamW with warm-up and cosine decay to `peak`, gradients clipped at 1;
+    `report(steps done, loss EMA)` every `every` steps and after the last."""
+    opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.05)
+    ema: float | None = None
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, peak)
+        loss = step_fn(step)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        if (step + 1) % every == 0 or step + 1 == steps:
+            report(step + 1, ema)
+
+
+def focus_at(step: int, pairs_first: int, colour_next: int) -> str:
+    """What an LLM step's conversations ask (Sampler.dialogue_batch's `focus`): left/right alone for
+    the first `pairs_first` steps, then colour alone for `colour_next` steps, then everything."""
+    if step < pairs_first:
+        return "left-right"
+    return "colour" if step < pairs_first + colour_next else ""
+
+
 class Sampler:
     """Draws training batches from the pool with its own generator."""
 
-    def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator):
+    def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator, high_batch: float = 1.0):
         self.pool, self.tok, self.vc, self.rng = pool, tok, vc, rng
+        self.high_batch = high_batch  # high-detail batches hold this share of `size` conversations
         self.digit_rows = np.flatnonzero(pool.high_of >= 0)
         self.pair_rows = np.flatnonzero([s.side_by_side for s in pool.scenes])
         kinds = [[sh.kind for sh in s.shapes] for s in pool.scenes]
         self.colour_rows = np.flatnonzero([len(k) > 1 and any(k.count(x) == 1 for x in k) for k in kinds])
-        self.high_batch = 1.0  # high-detail batches hold this share of `size` conversations
 
     def vision_batch(self, size: int) -> tuple[torch.Tensor, list]:
         """Views and their labels: a shapes scene's standard view (mirrored half the time, with
@@ -263,27 +290,20 @@ def main() -> None:
     pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2)
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
-    sampler = Sampler(pool, tok, vc, rng)
+    sampler = Sampler(pool, tok, vc, rng, args.high_batch)
 
-    def run(stage: str, params: list, step_fn: Callable[[], torch.Tensor], peak: float, steps: int) -> None:
-        opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.98), weight_decay=0.05)
-        t0, ema = time.time(), None
-        for step in range(steps):
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step, steps, peak)
-            loss = step_fn()
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-            if (step + 1) % 50 == 0 or step + 1 == steps:
-                rate = (step + 1) / (time.time() - t0)
-                print(f"train: {stage} step {step + 1}/{steps} loss {ema:.3f} ({rate:.2f} steps/s)", flush=True)
-                log.append({"stage": stage, "step": step + 1, "loss": round(ema, 4)})
+    def run(stage: str, params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int) -> None:
+        t0 = time.time()
+
+        def report(done: int, ema: float) -> None:
+            rate = done / (time.time() - t0)
+            print(f"train: {stage} step {done}/{steps} loss {ema:.3f} ({rate:.2f} steps/s)", flush=True)
+            log.append({"stage": stage, "step": done, "loss": round(ema, 4)})
+
+        train_stage(params, step_fn, peak, steps, 50, report)
         timings[stage] = time.time() - t0
 
-    def vision_step() -> torch.Tensor:
+    def vision_step(_: int) -> torch.Tensor:
         views, labels = sampler.vision_batch(64)
         return pretrain_loss(vision(views), heads, labels)
 
@@ -301,13 +321,11 @@ def main() -> None:
     feat_high = features(vision, pool.high.reshape(-1, *pool.high.shape[2:])).view(len(pool.high), pool.high.shape[1], vc.patches, -1)
     timings["features"] = time.time() - t0
 
-    sampler.high_batch = args.high_batch
-    llm_steps_done = [0]
+    pairs_first = scaled(args.pairs_first) if args.pairs_first else 0
+    colour_next = scaled(args.colour_next) if args.colour_next else 0
 
-    def llm_step() -> torch.Tensor:
-        done, first = llm_steps_done[0], scaled(args.pairs_first) if args.pairs_first else 0
-        focus = "left-right" if done < first else "colour" if args.colour_next and done < first + scaled(args.colour_next) else ""
-        llm_steps_done[0] += 1
+    def llm_step(step: int) -> torch.Tensor:
+        focus = focus_at(step, pairs_first, colour_next)
         rows, high_rows, dialogues = sampler.dialogue_batch(32, HIGH_SHARE, focus=focus)
         feats = feat_standard[rows] if high_rows is None else feat_high[high_rows].flatten(0, 1)
         x, y = assemble(dialogues, projector(feats), llm)
@@ -319,7 +337,7 @@ def main() -> None:
     for p in vision.parameters():
         p.requires_grad_(True)
 
-    def finetune_step() -> torch.Tensor:
+    def finetune_step(_: int) -> torch.Tensor:
         rows, high_rows, dialogues = sampler.dialogue_batch(32, HIGH_SHARE)
         views = pool.standard[rows] if high_rows is None else pool.high[high_rows].reshape(-1, *pool.high.shape[2:])
         x, y = assemble(dialogues, projector(vision(pixels(views))), llm)
