@@ -45,6 +45,20 @@ def questions(scene: Scene, high: bool) -> list[tuple[str, str]]:
     return qa
 
 
+def sentence(question: str, answer: str) -> str:
+    """The answer as a sentence that names what was asked about, as when no short answer is asked
+    for: "The circle is red." Saying the shape before its colour or side lets a small LLM learn,
+    one token at a time, the binding that the one-word answer must do in one step."""
+    kind = next((w for w in question.rstrip("?").split() if w in SHAPES), "")
+    if kind:
+        return f"The {kind} is {answer}." if question.startswith("What color") else f"The {kind} is on the {answer}."
+    if question.startswith("How many"):
+        return "There is one shape." if answer == "one" else f"There are {answer} shapes."
+    if question.startswith("What shape"):
+        return f"It is a {answer}."
+    return f"The digit is {answer}."
+
+
 def needs_binding(scene: Scene, question: str) -> bool:
     """Whether the answer needs the named shape told apart from the others in the scene: the hard
     questions, whose answers depend on both the words and the image."""
@@ -62,7 +76,7 @@ class ViewLabels:
     patch_colour: np.ndarray  # (grid, grid): colour index of what covers the patch centre
 
 
-def _scene_labels(scene: Scene) -> ViewLabels:
+def scene_labels(scene: Scene) -> ViewLabels:
     colour_of, left_of = [], []
     for kind in SHAPES:
         found = [s for s in scene.shapes if s.kind == kind]
@@ -113,7 +127,7 @@ def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
     (patch maps filled in by the caller); for a digit scene, view i of its high-detail plan (0 the
     global view, which shows the digit too small to read; only the digit's tile can read it)."""
     if scene.digit is None:
-        return _scene_labels(scene)
+        return scene_labels(scene)
     labels = ViewLabels(IGNORE, [IGNORE] * 3, IGNORE, [IGNORE] * 3, NONE_DIGIT, np.zeros(0), np.zeros(0))
     if view == 0:
         labels.digit = IGNORE
@@ -123,7 +137,7 @@ def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
 
 
 def dialogue(scenes: list[Scene], tok: SpmTokenizer, n_views: int, rng: np.random.Generator, most: int = 3,
-             binding: float = 1.0, ask: str = "") -> tuple[list[int], list[int]]:
+             binding: float = 1.0, ask: str | tuple[str, ...] = "", sentences: float = 0.0) -> tuple[list[int], list[int]]:
     """A vicuna_v1 conversation (most questions with the short-answer instruction) as tokens, with
     -1 where each view's image tokens go, and next-token targets that are IGNORE everywhere but
     the answers. The first scene's image opens the chat and gets 1 to `most` questions; each further scene
@@ -150,7 +164,12 @@ def dialogue(scenes: list[Scene], tok: SpmTokenizer, n_views: int, rng: np.rando
             order = rng.choice(len(qa), size=min(n, len(qa)), replace=False, p=w / w.sum())
         for n, i in enumerate(order):
             q, a = qa[int(i)]
-            suffix = SHORT_ANSWER if rng.random() < 0.85 else ""
+            # Without the short-answer instruction the answer is one word too, or with `sentences`
+            # (that share of the questions) a sentence.
+            short = rng.random() < (1 - sentences if sentences else 0.85)
+            suffix = SHORT_ANSWER if short else ""
+            if sentences and not short:
+                a = sentence(q, a)
             if n > 0:
                 text(f"USER: {q}{suffix} ASSISTANT:")
             else:
@@ -166,9 +185,23 @@ def dialogue(scenes: list[Scene], tok: SpmTokenizer, n_views: int, rng: np.rando
     return tokens, targets[1:] + [IGNORE]
 
 
-def question_prompt(tok: SpmTokenizer, question: str, n_views: int) -> list[int]:
-    """The tokens the app sends for one short-answer question about an image of n_views views."""
+def echo_dialogue(tok: SpmTokenizer, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    """A text-only chat (no image) whose answer is the shape the question names: "What color is
+    the circle?" -> "circle". Like an LLM's text pretraining, it teaches the answer position to
+    fetch the named shape from the question, which questions about an image need first and which
+    the image questions alone teach too slowly (docs/SHAPES-MODEL.md)."""
+    kind = SHAPES[int(rng.integers(0, len(SHAPES)))]
+    q = f"What color is the {kind}?" if rng.random() < 0.5 else f"Is the {kind} on the left or the right?"
+    suffix = SHORT_ANSWER if rng.random() < 0.85 else ""
+    prompt = tok.encode(f"{SYSTEM} USER: {q}{suffix} ASSISTANT:", bos=True)
+    answer = tok.encode(f" {kind}</s>")
+    return prompt + answer, [IGNORE] * (len(prompt) - 1) + answer + [IGNORE]
+
+
+def question_prompt(tok: SpmTokenizer, question: str, n_views: int, short: bool = True, answer_start: str = "") -> list[int]:
+    """The tokens the app sends for one short-answer question about an image of n_views views
+    (without the instruction when not `short`), then `answer_start` as if the model had said it."""
     seq = tok.encode(f"{SYSTEM} USER: ", bos=True) + [-1]
     for _ in range(1, n_views):
         seq += tok.encode("\n") + [-1]
-    return seq + tok.encode(f"\n{question}{SHORT_ANSWER} ASSISTANT:")
+    return seq + tok.encode(f"\n{question}{SHORT_ANSWER if short else ''} ASSISTANT:{answer_start}")

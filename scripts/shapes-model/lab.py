@@ -20,11 +20,12 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import question_prompt, questions  # noqa: E402
+from data import needs_binding, question_prompt, questions, sentence  # noqa: E402
 from export import tower_tensor_names  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
 from pool import load_or_build  # noqa: E402
-from train import Sampler, answer_loss, assemble, features, focus_at, train_stage  # noqa: E402
+from readout import image_scenes, kind_ids, marks, parse_readout  # noqa: E402
+from train import Sampler, answer_loss, assemble, features, parse_schedule, phase_at, train_stage  # noqa: E402
 from vocab import SpmTokenizer, build_vocab  # noqa: E402
 
 
@@ -46,14 +47,19 @@ def kind_of(q: str, scene) -> str:
     return {"What shape": "shape", "How many": "count", "Is the": "left/right"}[" ".join(q.split()[:2])]
 
 
-def evaluate(llm: Llm, projector: Projector, feats: torch.Tensor, scenes: list, tok: SpmTokenizer, tokens: list[str]) -> str:
-    items = [(i, q, a) for i, s in enumerate(scenes) for q, a in questions(s, False)]
+def evaluate(llm: Llm, projector: Projector, feats: torch.Tensor, scenes: list, tok: SpmTokenizer, tokens: list[str],
+             sentences: bool = False) -> str:
+    """Greedy first answer token per question; with `sentences`, only the questions about one of
+    several shapes, asked without the short-answer instruction and answered as a sentence up to
+    the word asked for ("The circle is" ...)."""
+    items = [(i, q, a) for i, s in enumerate(scenes) for q, a in questions(s, False) if not sentences or needs_binding(s, q)]
     right: dict[str, int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
     with torch.no_grad():
         for c in range(0, len(items), 256):
             part = items[c : c + 256]
-            prompts = [question_prompt(tok, q, 1) for _, q, _ in part]
+            prompts = [question_prompt(tok, q, 1, not sentences, " " + sentence(q, a).rsplit(" ", 1)[0] if sentences else "")
+                       for _, q, a in part]
             x, _ = assemble([(p, [-100] * len(p)) for p in prompts], projector(feats[[i for i, _, _ in part]]), llm)
             logits = llm(x)
             for j, (i, q, a) in enumerate(part):
@@ -74,8 +80,10 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--questions", type=int, default=3, help="most questions about the first image")
     ap.add_argument("--binding", type=float, default=1.0, help="weight of questions that name one of several shapes")
-    ap.add_argument("--pairs-first", type=int, default=0, help="steps on two-shape binding questions first")
-    ap.add_argument("--colour-next", type=int, default=0, help="then steps on colour questions about several shapes")
+    ap.add_argument("--schedule", default="", help="opening phases, as train.py's; the rest of --steps is the mixture")
+    ap.add_argument("--sentences", type=float, default=0.0, help="as train.py's")
+    ap.add_argument("--qk-gain", type=float, default=1.0, help="multiplies the LLM's initial query and key weights (sharper attention at the start)")
+    ap.add_argument("--readout", default="", help="LAYER:WEIGHT: train readout.py's head on the question shape words after that LLM block")
     ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
@@ -105,20 +113,34 @@ def main() -> None:
     print(f"lab: pools and features in {time.time() - t0:.0f} s", flush=True)
 
     projector, llm = Projector(vc.width, lc.width), Llm(lc)
-    sampler = Sampler(pool, tok, vc, rng)
+    with torch.no_grad():
+        for blk in llm.blocks:
+            blk.q.weight.mul_(args.qk_gain)
+            blk.k.weight.mul_(args.qk_gain)
+    sampler = Sampler(pool, tok, vc, rng, sentences=args.sentences)
+    readout = parse_readout(args.readout, lc.width) if args.readout else None
+    ids = kind_ids(tok)
     t0 = time.time()
 
+    phases = parse_schedule(args.schedule)
+
     def step_fn(step: int) -> torch.Tensor:
-        focus = focus_at(step, args.pairs_first, args.colour_next)
-        rows, _, dialogues = sampler.dialogue_batch(args.batch, 0.0, args.questions, args.binding, focus)
+        parts = sampler.phase_batches(args.batch, 0.0, phase_at(step, phases), args.questions, args.binding)
+        rows = np.concatenate([r for r, _, _ in parts])
+        dialogues = [d for _, _, ds in parts for d in ds]
         x, y = assemble(dialogues, projector(feat_standard[rows]), llm)
-        return answer_loss(llm, x, y)
+        at = marks(dialogues, image_scenes(parts, pool.scenes, 1), vc.patches, ids) if readout else None
+        return answer_loss(llm, x, y, readout, at)
 
     def report(done: int, ema: float) -> None:
         acc = evaluate(llm, projector, feat_held, held_scenes, tok, vocab_tokens)
-        print(f"lab: step {done} loss {ema:.3f} {time.time() - t0:.0f} s | {acc}", flush=True)
+        if args.sentences:
+            acc += " | as sentences: " + evaluate(llm, projector, feat_held, held_scenes, tok, vocab_tokens, True)
+        tail = f" | readout loss {readout.last:.3f}" if readout else ""
+        print(f"lab: step {done} loss {ema:.3f} {time.time() - t0:.0f} s | {acc}{tail}", flush=True)
 
-    train_stage(list(projector.parameters()) + list(llm.parameters()), step_fn, args.lr, args.steps, args.eval_every, report)
+    extra = list(readout.parameters()) if readout else []
+    train_stage(list(projector.parameters()) + list(llm.parameters()) + extra, step_fn, args.lr, args.steps, args.eval_every, report)
 
 if __name__ == "__main__":
     main()

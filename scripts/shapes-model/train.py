@@ -28,9 +28,10 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import IGNORE, ViewLabels, dialogue, view_labels  # noqa: E402
+from data import IGNORE, ViewLabels, dialogue, echo_dialogue, view_labels  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
 from pool import Pool, load_or_build  # noqa: E402
+from readout import KindReadout, Marks, image_scenes, kind_ids, marks, parse_readout  # noqa: E402
 from scenes import COLOUR_NAMES  # noqa: E402
 from views import CLIP_MEAN, CLIP_STD  # noqa: E402
 from vocab import SpmTokenizer, build_vocab  # noqa: E402
@@ -133,13 +134,18 @@ def assemble(dialogues: list[tuple[list[int], list[int]]], image: torch.Tensor, 
     return table[idx], y
 
 
-def answer_loss(llm: Llm, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Cross entropy at the answer positions only (the output layer runs nowhere else)."""
+def answer_loss(llm: Llm, x: torch.Tensor, y: torch.Tensor, readout: KindReadout | None = None,
+                at: Marks | None = None) -> torch.Tensor:
+    """Cross entropy at the answer positions only (the output layer runs nowhere else), plus the
+    readout's loss at the question shape words `at` when there is one (readout.py)."""
     h = x
-    for blk in llm.blocks:
+    extra = x.new_zeros(())
+    for i, blk in enumerate(llm.blocks):
         h = blk(h)
+        if readout is not None and at is not None and i == readout.layer and len(at.pos):
+            extra = readout.loss(h, at)
     keep = y != IGNORE
-    return F.cross_entropy(llm.output(llm.norm(h[keep])), y[keep])
+    return F.cross_entropy(llm.output(llm.norm(h[keep])), y[keep]) + extra
 
 
 def lr_at(step: int, total: int, peak: float, warmup: int = 50) -> float:
@@ -176,24 +182,40 @@ def train_stage(params: list, step_fn: Callable[[int], torch.Tensor], peak: floa
             report(step + 1, ema)
 
 
-def focus_at(step: int, pairs_first: int, colour_next: int) -> str:
-    """What an LLM step's conversations ask (Sampler.dialogue_batch's `focus`): left/right alone for
-    the first `pairs_first` steps, then colour alone for `colour_next` steps, then everything."""
-    if step < pairs_first:
-        return "left-right"
-    return "colour" if step < pairs_first + colour_next else ""
+def parse_schedule(text: str) -> list[tuple[str, int]]:
+    """The LLM stage's opening phases, 'left-right:200,half-binding:300' -> [('left-right', 200),
+    ('half-binding', 300)]; the stage's remaining steps are the mixture. A phase is `left-right`,
+    `colour` or `binding` (only questions that need the named shape told apart from others:
+    which side it is on, its colour among several shapes, or both), `mix` (the mixture), or
+    `half-X` (each batch half X, half the mixture)."""
+    phases = [(name, int(n)) for name, n in (p.split(":") for p in text.split(",") if p)]
+    for name, _ in phases:
+        if name.removeprefix("half-") not in ("left-right", "colour", "binding", "echo", "mix"):
+            raise SystemExit(f"train: unknown phase {name!r} in --schedule")
+    return phases
+
+
+def phase_at(step: int, phases: list[tuple[str, int]]) -> str:
+    for name, n in phases:
+        if step < n:
+            return name
+        step -= n
+    return "mix"
 
 
 class Sampler:
     """Draws training batches from the pool with its own generator."""
 
-    def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator, high_batch: float = 1.0):
+    def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator, high_batch: float = 1.0,
+                 sentences: float = 0.0):
         self.pool, self.tok, self.vc, self.rng = pool, tok, vc, rng
+        self.sentences = sentences  # share of answers given as sentences (data.dialogue)
         self.high_batch = high_batch  # high-detail batches hold this share of `size` conversations
         self.digit_rows = np.flatnonzero(pool.high_of >= 0)
         self.pair_rows = np.flatnonzero([s.side_by_side for s in pool.scenes])
         kinds = [[sh.kind for sh in s.shapes] for s in pool.scenes]
         self.colour_rows = np.flatnonzero([len(k) > 1 and any(k.count(x) == 1 for x in k) for k in kinds])
+        self.binding_rows = np.union1d(self.pair_rows, self.colour_rows)
 
     def vision_batch(self, size: int) -> tuple[torch.Tensor, list]:
         """Views and their labels: a shapes scene's standard view (mirrored half the time, with
@@ -217,6 +239,16 @@ class Sampler:
             labels.append(lab)
         return pixels(np.stack(views)), labels
 
+    def phase_batches(self, size: int, high_share: float, phase: str, most: int = 3,
+                      binding: float = 1.0) -> list[tuple[np.ndarray, np.ndarray | None, list]]:
+        """The batches (see dialogue_batch) of one LLM step in a phase of parse_schedule's."""
+        focus = phase.removeprefix("half-")
+        focus = "" if focus == "mix" else focus
+        if not phase.startswith("half-") or not focus:
+            return [self.dialogue_batch(size, high_share, most, binding, focus)]
+        return [self.dialogue_batch(size // 2, high_share, most, binding, focus),
+                self.dialogue_batch(size - size // 2, high_share, most, binding)]
+
     def dialogue_batch(self, size: int, high_share: float, most: int = 3, binding: float = 1.0,
                        focus: str = "") -> tuple[np.ndarray, np.ndarray | None, list]:
         """Conversations for one LLM step: all in high detail (digit scenes, their global view and
@@ -224,19 +256,21 @@ class Sampler:
         turn), so a batch is padded only to conversations of its own kind. Returns (the scene of
         each image in order, the high rows or None, the dialogues)."""
         rng, scenes = self.rng, self.pool.scenes
+        if focus == "echo":
+            return np.zeros(0, dtype=np.int64), None, [echo_dialogue(self.tok, rng) for _ in range(size)]
         if focus:
             # One question that needs the named shape told apart from the others: which side it is
             # on (two shapes side by side), or its colour (several shapes). Alone, such questions
             # get the LLM past the plateau where it answers without reading the shape's name (see
             # docs/SHAPES-MODEL.md), which the mixture below does not within the step budget.
-            pick = self.pair_rows if focus == "left-right" else self.colour_rows
-            ask = "Is the" if focus == "left-right" else "What color"
+            pick, ask = {"left-right": (self.pair_rows, "Is the"), "colour": (self.colour_rows, "What color"),
+                         "binding": (self.binding_rows, ("Is the", "What color"))}[focus]
             rows = pick[rng.integers(0, len(pick), size=size)]
-            return rows, None, [dialogue([scenes[i]], self.tok, 1, rng, 1, ask=ask) for i in rows]
+            return rows, None, [dialogue([scenes[i]], self.tok, 1, rng, 1, ask=ask, sentences=self.sentences) for i in rows]
         if rng.random() < high_share:
             rows = self.digit_rows[rng.integers(0, len(self.digit_rows), size=max(1, int(size * self.high_batch)))]
             n_views = self.pool.high.shape[1]
-            dialogues = [dialogue([scenes[i]], self.tok, n_views, rng, most, binding) for i in rows]
+            dialogues = [dialogue([scenes[i]], self.tok, n_views, rng, most, binding, sentences=self.sentences) for i in rows]
             return rows, self.pool.high_of[rows], dialogues
         refs: list[int] = []
         dialogues = []
@@ -245,7 +279,7 @@ class Sampler:
             if rng.random() < SECOND_IMAGE_SHARE:
                 chat.append(int(rng.integers(0, len(scenes))))
             refs.extend(chat)
-            dialogues.append(dialogue([scenes[i] for i in chat], self.tok, 1, rng, most, binding))
+            dialogues.append(dialogue([scenes[i] for i in chat], self.tok, 1, rng, most, binding, sentences=self.sentences))
         return np.array(refs), None, dialogues
 
 
@@ -265,9 +299,10 @@ def main() -> None:
     ap.add_argument("--vision-steps", type=int, default=3000)
     ap.add_argument("--llm-steps", type=int, default=750)
     ap.add_argument("--finetune-steps", type=int, default=120)
-    ap.add_argument("--pairs-first", type=int, default=0, help="LLM steps on left/right questions alone before the mixture")
-    ap.add_argument("--colour-next", type=int, default=0, help="then LLM steps on colour questions about scenes of several shapes")
+    ap.add_argument("--schedule", default="", help="the LLM stage's opening phases, e.g. 'left-right:200,half-binding:300' (see parse_schedule); the rest is the mixture")
     ap.add_argument("--high-batch", type=float, default=1.0, help="high-detail LLM batches hold this share of the 32 conversations")
+    ap.add_argument("--sentences", type=float, default=0.0, help="share of answers given as sentences without the short-answer instruction (0: one word, 15%% without it)")
+    ap.add_argument("--readout", default="", help="LAYER:WEIGHT: in the LLM stage, also train readout.py's head (not exported) on the question shape words after that block")
     ap.add_argument("--pool-cache", help="keep the drawn pool in this file and reuse it")
     ap.add_argument("--vision-from", help="start from this stage-1 tower (vision.pt of an earlier run), skip stage 1")
     args = ap.parse_args()
@@ -290,7 +325,7 @@ def main() -> None:
     pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2)
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
-    sampler = Sampler(pool, tok, vc, rng, args.high_batch)
+    sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences)
 
     def run(stage: str, params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int) -> None:
         t0 = time.time()
@@ -321,17 +356,21 @@ def main() -> None:
     feat_high = features(vision, pool.high.reshape(-1, *pool.high.shape[2:])).view(len(pool.high), pool.high.shape[1], vc.patches, -1)
     timings["features"] = time.time() - t0
 
-    pairs_first = scaled(args.pairs_first) if args.pairs_first else 0
-    colour_next = scaled(args.colour_next) if args.colour_next else 0
+    phases = [(name, scaled(n)) for name, n in parse_schedule(args.schedule)]
+    # Made only when asked for: its initial weights would otherwise move the default run's draws.
+    readout = parse_readout(args.readout, lc.width) if args.readout else None
+    ids = kind_ids(tok) if readout else {}
 
     def llm_step(step: int) -> torch.Tensor:
-        focus = focus_at(step, pairs_first, colour_next)
-        rows, high_rows, dialogues = sampler.dialogue_batch(32, HIGH_SHARE, focus=focus)
-        feats = feat_standard[rows] if high_rows is None else feat_high[high_rows].flatten(0, 1)
+        parts = sampler.phase_batches(32, HIGH_SHARE, phase_at(step, phases))
+        feats = torch.cat([feat_standard[r] if h is None else feat_high[h].flatten(0, 1) for r, h, _ in parts])
+        dialogues = [d for _, _, ds in parts for d in ds]
         x, y = assemble(dialogues, projector(feats), llm)
-        return answer_loss(llm, x, y)
+        at = marks(dialogues, image_scenes(parts, pool.scenes, pool.high.shape[1]), vc.patches, ids) if readout else None
+        return answer_loss(llm, x, y, readout, at)
 
-    run("llm", list(projector.parameters()) + list(llm.parameters()), llm_step, 2e-3, scaled(args.llm_steps))
+    extra = list(readout.parameters()) if readout else []
+    run("llm", list(projector.parameters()) + list(llm.parameters()) + extra, llm_step, 2e-3, scaled(args.llm_steps))
     del feat_standard, feat_high
 
     for p in vision.parameters():
@@ -352,7 +391,7 @@ def main() -> None:
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
         json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
-                   "pairsFirst": args.pairs_first, "colourNext": args.colour_next, "highBatch": args.high_batch,
+                   "schedule": args.schedule, "sentences": args.sentences, "readout": args.readout, "highBatch": args.high_batch,
                    "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
     print(f"train: saved {args.out}/shapes-model.pt after {time.time() - started:.0f} s", flush=True)
 
