@@ -78,6 +78,8 @@ const manifest = {
   seed: log.seed,
   scale: log.scale,
   threads: log.threads,
+  // The LLM stage's options (train.py --schedule, --readout, --high-batch); absent in older logs.
+  llmStage: { schedule: log.schedule, readout: log.readout, highBatch: log.highBatch },
   trainingSeconds: log.seconds,
   pool: log.pool,
   files: Object.fromEntries(files.map((f) => [f, { sha256: sha256(join(fixtures, f)) }])),
