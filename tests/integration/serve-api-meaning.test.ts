@@ -11,6 +11,7 @@ import { installPair } from '../support/data-folder.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import {
   renderScene,
+  type SceneShape,
   type ShapeColour,
   type ShapeKind,
   type SceneSpec,
@@ -113,5 +114,50 @@ describe('the API with a model that sees', () => {
       }),
     );
     expect(answers.map((a) => a.trim().toLowerCase())).toEqual(scenes.map((s) => s.colour));
+  });
+
+  it('names the colour of the shape asked about when a picture holds two', async () => {
+    // Each picture asked about both of its shapes: a model (or a pipeline) that does not bind a
+    // colour to its shape gives both questions the same answer, so half of these would fail.
+    const pairs: [SceneShape['kind'], ShapeColour, SceneShape['kind'], ShapeColour][] = [
+      ['circle', 'red', 'square', 'blue'],
+      ['triangle', 'green', 'circle', 'orange'],
+      ['square', 'yellow', 'triangle', 'purple'],
+    ];
+    const asked = pairs.flatMap(([k1, c1, k2, c2], i) => {
+      const spec: SceneSpec = {
+        width: 420 + i * 30,
+        height: 300,
+        background: 'white',
+        shapes: [
+          { kind: k1, colour: c1, cx: 110, cy: 150, size: 130 },
+          { kind: k2, colour: c2, cx: 300 + i * 20, cy: 150, size: 130 },
+        ],
+      };
+      return [
+        { spec, kind: k1, colour: c1 },
+        { spec, kind: k2, colour: c2 },
+      ];
+    });
+    const answers = await Promise.all(
+      asked.map(async ({ spec, kind }) => {
+        const image = await renderScene(spec);
+        const answer = await openai.chat.completions.create({
+          model: MODEL,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image_url', image_url: { url: dataUrl(image) } },
+                { type: 'text', text: question(kind) },
+              ],
+            },
+          ],
+          temperature: 0,
+        });
+        return (answer.choices[0]?.message.content ?? '').trim().toLowerCase();
+      }),
+    );
+    expect(answers).toEqual(asked.map((a) => a.colour));
   });
 });
