@@ -62,15 +62,15 @@ def marks(dialogues: list[tuple[list[int], list[int]]], image_scenes: list[Scene
     b_, p_, c_, s_ = [], [], [], []
     k = 0
     for b, (tokens, targets) in enumerate(dialogues):
-        pos, scene = 0, None
+        pos, labels = 0, None
         for t, g in zip(tokens, targets):
             if t == -1:
                 scene = image_scenes[k]
+                labels = scene_labels(scene) if scene is not None else None
                 k += 1
                 pos += n_img
                 continue
-            if t in ids and g == IGNORE and scene is not None:
-                labels = scene_labels(scene)
+            if t in ids and g == IGNORE and labels is not None:
                 b_.append(b)
                 p_.append(pos)
                 c_.append(labels.colour_of[ids[t]])
