@@ -11,7 +11,6 @@ import { installPair } from '../support/data-folder.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import {
   renderScene,
-  type SceneShape,
   type ShapeColour,
   type ShapeKind,
   type SceneSpec,
@@ -61,6 +60,24 @@ function scene(i: number): { spec: SceneSpec; kind: ShapeKind; colour: ShapeColo
 
 const question = (kind: ShapeKind): string => `What color is the ${kind}?${SHORT_ANSWER_SUFFIX}`;
 
+/** One greedy answer through the `openai` client about one image. */
+async function askOpenAI(image: Buffer, text: string): Promise<string> {
+  const answer = await openai.chat.completions.create({
+    model: MODEL,
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'image_url', image_url: { url: dataUrl(image) } },
+          { type: 'text', text },
+        ],
+      },
+    ],
+    temperature: 0,
+  });
+  return answer.choices[0]?.message.content ?? '';
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llava-desk-serve-meaning-'));
   const dataDir = join(dir, 'data');
@@ -90,20 +107,7 @@ describe('the API with a model that sees', () => {
       scenes.map(async (s, i) => {
         const image = images[i]!;
         if (i % 2 === 0) {
-          const answer = await openai.chat.completions.create({
-            model: MODEL,
-            messages: [
-              {
-                role: 'user',
-                content: [
-                  { type: 'image_url', image_url: { url: dataUrl(image) } },
-                  { type: 'text', text: question(s.kind) },
-                ],
-              },
-            ],
-            temperature: 0,
-          });
-          return answer.choices[0]?.message.content ?? '';
+          return askOpenAI(image, question(s.kind));
         }
         const answer = await ollama.chat({
           model: MODEL,
@@ -119,44 +123,34 @@ describe('the API with a model that sees', () => {
   it('names the colour of the shape asked about when a picture holds two', async () => {
     // Each picture asked about both of its shapes: a model (or a pipeline) that does not bind a
     // colour to its shape gives both questions the same answer, so half of these would fail.
-    const pairs: [SceneShape['kind'], ShapeColour, SceneShape['kind'], ShapeColour][] = [
+    const pairs: [ShapeKind, ShapeColour, ShapeKind, ShapeColour][] = [
       ['circle', 'red', 'square', 'blue'],
       ['triangle', 'green', 'circle', 'orange'],
       ['square', 'yellow', 'triangle', 'purple'],
     ];
-    const asked = pairs.flatMap(([k1, c1, k2, c2], i) => {
-      const spec: SceneSpec = {
-        width: 420 + i * 30,
-        height: 300,
-        background: 'white',
-        shapes: [
-          { kind: k1, colour: c1, cx: 110, cy: 150, size: 130 },
-          { kind: k2, colour: c2, cx: 300 + i * 20, cy: 150, size: 130 },
-        ],
-      };
-      return [
-        { spec, kind: k1, colour: c1 },
-        { spec, kind: k2, colour: c2 },
-      ];
-    });
+    const asked = (
+      await Promise.all(
+        pairs.map(async ([k1, c1, k2, c2], i) => {
+          const image = await renderScene({
+            width: 420 + i * 30,
+            height: 300,
+            background: 'white',
+            shapes: [
+              { kind: k1, colour: c1, cx: 110, cy: 150, size: 130 },
+              { kind: k2, colour: c2, cx: 300 + i * 20, cy: 150, size: 130 },
+            ],
+          });
+          return [
+            { image, kind: k1, colour: c1 },
+            { image, kind: k2, colour: c2 },
+          ];
+        }),
+      )
+    ).flat();
     const answers = await Promise.all(
-      asked.map(async ({ spec, kind }) => {
-        const image = await renderScene(spec);
-        const answer = await openai.chat.completions.create({
-          model: MODEL,
-          messages: [
-            {
-              role: 'user',
-              content: [
-                { type: 'image_url', image_url: { url: dataUrl(image) } },
-                { type: 'text', text: question(kind) },
-              ],
-            },
-          ],
-          temperature: 0,
-        });
-        return (answer.choices[0]?.message.content ?? '').trim().toLowerCase();
-      }),
+      asked.map(async ({ image, kind }) =>
+        (await askOpenAI(image, question(kind))).trim().toLowerCase(),
+      ),
     );
     expect(answers).toEqual(asked.map((a) => a.colour));
   });
