@@ -3,12 +3,13 @@ for pretraining the vision tower, and conversations (LLaVA-1.5 `vicuna_v1`, shor
 tokenized chunk by chunk as libmtmd tokenizes the text between images."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from scenes import COLOUR_NAMES, COUNT_WORDS, DIGIT_WORDS, SHAPES, Scene, digit_scene, draw_shape, shapes_scene
+from views import fit_into_canvas, select_best_resolution
 from vocab import SHORT_ANSWER, SYSTEM, SpmTokenizer
 
 IGNORE = -100
@@ -74,6 +75,10 @@ class ViewLabels:
     digit: int  # 0-9, NONE_DIGIT, or IGNORE (unreadable view)
     patch_kind: np.ndarray  # (grid, grid): 0 none, 1 + kind index
     patch_colour: np.ndarray  # (grid, grid): colour index of what covers the patch centre
+    # (grid, grid) for a high-detail tile of a digit scene: the digit on the patches it touches,
+    # NONE_DIGIT elsewhere; empty for other views
+    patch_digit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    patch_centre: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (grid, grid): centre_map
 
 
 def scene_labels(scene: Scene) -> ViewLabels:
@@ -113,13 +118,40 @@ def patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(kind, dtype=np.int64), np.asarray(colour, dtype=np.int64)
 
 
-def _digit_tile(scene: Scene, side: int) -> int:
-    """Index of the tile that holds the digit (digit scenes fill a 3 x 1 or 1 x 3 canvas)."""
+def centre_map(scene: Scene, grid: int) -> np.ndarray:
+    """1 on the patch of the standard view that holds a shape's centre, 0 elsewhere: each shape
+    marked once, so that the count is the number of marks."""
+    sq = max(scene.width, scene.height)
+    ox, oy = (sq - scene.width) / 2, (sq - scene.height) / 2
+    out = np.zeros((grid, grid), dtype=np.int64)
+    for s in scene.shapes:
+        out[min(grid - 1, int((s.cy + oy) * grid / sq)), min(grid - 1, int((s.cx + ox) * grid / sq))] = 1
+    return out
+
+
+def digit_in_tiles(scene: Scene, side: int) -> tuple[int, tuple[float, float, float, float]]:
+    """The tile of the high-detail plan (views.high_views) that holds the digit, and the digit's
+    box (x0, y0, x1, y1) in that tile's pixels."""
     g = scene.digit
     assert g is not None
-    if scene.width >= scene.height:
-        return int((g.x + g.height * 5 / 14) / (scene.width / 3))
-    return int((g.y + g.height / 2) / (scene.height / 3))
+    cw, ch = select_best_resolution(scene.width, scene.height, side)
+    (fw, fh), (ox, oy) = fit_into_canvas(scene.width, scene.height, cw, ch)
+    kx, ky = fw / scene.width, fh / scene.height
+    w, h = g.height * 5 / 7, g.height  # the glyph is upright on wide and tall canvases
+    x0, y0 = g.x * kx + ox, g.y * ky + oy
+    col, row = int((x0 + w * kx / 2) // side), int((y0 + h * ky / 2) // side)
+    tx, ty = col * side, row * side
+    return row * (cw // side) + col, (x0 - tx, y0 - ty, x0 + w * kx - tx, y0 + h * ky - ty)
+
+
+def digit_patch_map(scene: Scene, view: int, side: int, grid: int) -> np.ndarray:
+    """patch_digit of view `view` (1 + tile index) of a digit scene's high-detail plan."""
+    tile, (x0, y0, x1, y1) = digit_in_tiles(scene, side)
+    out = np.full((grid, grid), NONE_DIGIT, dtype=np.int64)
+    if view - 1 == tile:
+        p = side / grid
+        out[int(y0 // p) : int(np.ceil(y1 / p)), int(x0 // p) : int(np.ceil(x1 / p))] = scene.digit.value
+    return out
 
 
 def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
@@ -131,7 +163,7 @@ def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
     labels = ViewLabels(IGNORE, [IGNORE] * 3, IGNORE, [IGNORE] * 3, NONE_DIGIT, np.zeros(0), np.zeros(0))
     if view == 0:
         labels.digit = IGNORE
-    elif view - 1 == _digit_tile(scene, side):
+    elif view - 1 == digit_in_tiles(scene, side)[0]:
         labels.digit = scene.digit.value
     return labels
 

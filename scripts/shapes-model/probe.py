@@ -1,6 +1,7 @@
 """Linear probes of a stage-1 tower's frozen features (mean and max over its tokens) for the
-scene-level facts the LLM must read: count, single shape, colour and side of each kind. Tells
-whether a missed answer is missing from the features or lost by the projector and LLM.
+scene-level facts the LLM must read: count, single shape, colour and side of each kind, and the
+digit from the features of the high-detail tile that holds it. Tells whether a missed answer is
+missing from the features or lost by the projector and LLM.
 
 Usage: python3 scripts/shapes-model/probe.py [vision.pt] (default .cache/shapes-model/vision.pt)
 """
@@ -9,7 +10,10 @@ import torch, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VisionConfig, VisionTower
 from pool import load_or_build
-from data import view_labels, IGNORE
+import numpy as np
+from data import view_labels, IGNORE, digit_in_tiles
+from scenes import digit_scene
+from views import high_views
 from train import pixels
 torch.set_num_threads(2)
 vc = VisionConfig()
@@ -23,7 +27,7 @@ with torch.no_grad():
 labels = [view_labels(pool.scenes[i], -1, vc.image_size) for i in rows]
 pooled = torch.cat([feats.mean(1), feats.max(1).values], 1)  # what a reader of all tokens could get, linearly
 n = len(rows); tr = int(n*0.75)
-def probe(name, y, classes):
+def probe(name, y, classes, pooled=pooled, n=n, tr=tr):
     y = torch.tensor(y); keep = y != IGNORE
     idx = torch.arange(n)
     trk = keep & (idx < tr); tek = keep & (idx >= tr)
@@ -39,3 +43,14 @@ probe('single shape', [l.single for l in labels], 3)
 for k, kind in enumerate(['circle','square','triangle']):
     probe(f'colour of {kind}', [l.colour_of[k] for l in labels], 9)
     probe(f'left/right of {kind}', [l.left_of[k] for l in labels], 2)
+
+# The digit: features of the tile that holds it (what high detail adds), 1,600 scenes of seed 78.
+rng = np.random.default_rng(78)
+tiles, digits = [], []
+for _ in range(1600):
+    s = digit_scene(rng)
+    tiles.append(np.asarray(high_views(s, vc.image_size, rng)[1 + digit_in_tiles(s, vc.image_size)[0]]))
+    digits.append(s.digit.value)
+with torch.no_grad():
+    f = tower(pixels(np.stack(tiles)))
+probe('digit (its tile)', digits, 10, torch.cat([f.mean(1), f.max(1).values], 1), 1600, 1200)

@@ -28,7 +28,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import IGNORE, ViewLabels, dialogue, echo_dialogue, view_labels  # noqa: E402
+from data import IGNORE, ViewLabels, centre_map, dialogue, digit_in_tiles, digit_patch_map, echo_dialogue, view_labels  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
 from pool import Pool, load_or_build  # noqa: E402
 from readout import KindReadout, Marks, image_scenes, kind_ids, marks, parse_readout  # noqa: E402
@@ -62,6 +62,8 @@ class PretrainHeads(nn.Module):
         self.patch_kind = nn.Linear(width, 4)
         self.patch_colour = nn.Linear(width, n_col)
         self.patch_side = nn.Linear(width, 2)
+        self.patch_digit = nn.Linear(width, 11)
+        self.patch_centre = nn.Linear(width, 2)
 
 
 def _ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -85,7 +87,8 @@ def side_map(labels: ViewLabels) -> np.ndarray:
     return out
 
 
-def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list) -> torch.Tensor:
+def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list, digit_map: float = 0.0,
+                  centre_map: float = 0.0) -> torch.Tensor:
     t = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     b, n, _ = feats.shape
     loss = _ce(heads.count(feats), t([l.count for l in labels]))
@@ -104,6 +107,13 @@ def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list) -> to
         loss = loss + 0.5 * _ce(heads.patch_colour(feats[has_maps]), cols)
         sides = torch.from_numpy(np.stack([side_map(labels[i]).reshape(-1) for i in has_maps]))
         loss = loss + 0.5 * _ce(heads.patch_side(feats[has_maps]), sides)
+        if centre_map:
+            centres = torch.from_numpy(np.stack([labels[i].patch_centre.reshape(-1) for i in has_maps]))
+            loss = loss + centre_map * _ce(heads.patch_centre(feats[has_maps]), centres)
+    has_digit = [i for i, l in enumerate(labels) if l.patch_digit.size]
+    if digit_map and has_digit:
+        digits = torch.from_numpy(np.stack([labels[i].patch_digit.reshape(-1) for i in has_digit]))
+        loss = loss + digit_map * _ce(heads.patch_digit(feats[has_digit]), digits)
     return loss
 
 
@@ -207,8 +217,9 @@ class Sampler:
     """Draws training batches from the pool with its own generator."""
 
     def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator, high_batch: float = 1.0,
-                 sentences: float = 0.0):
+                 sentences: float = 0.0, digit_tile: float = 0.0):
         self.pool, self.tok, self.vc, self.rng = pool, tok, vc, rng
+        self.digit_tile = digit_tile  # share of stage 1's digit-scene draws that take the digit's tile
         self.sentences = sentences  # share of answers given as sentences (data.dialogue)
         self.high_batch = high_batch  # high-detail batches hold this share of `size` conversations
         self.digit_rows = np.flatnonzero(pool.high_of >= 0)
@@ -226,15 +237,23 @@ class Sampler:
             scene = p.scenes[i]
             if scene.digit is not None:
                 v = int(rng.integers(0, p.high.shape[1]))
+                # (draws only when asked for, so that a seed still gives the same stage 1 without it)
+                if self.digit_tile and rng.random() < self.digit_tile:
+                    v = 1 + digit_in_tiles(scene, self.vc.image_size)[0]
                 views.append(p.high[p.high_of[i], v])
-                labels.append(view_labels(scene, v, self.vc.image_size))
+                lab = view_labels(scene, v, self.vc.image_size)
+                if v > 0:
+                    lab.patch_digit = digit_patch_map(scene, v, self.vc.image_size, self.vc.grid)
+                labels.append(lab)
                 continue
             lab = view_labels(scene, -1, self.vc.image_size)
             view, kinds, colours = p.standard[i], p.patch_kind[i], p.patch_colour[i]
+            centres = centre_map(scene, self.vc.grid)
             if rng.random() < 0.5:
-                view, kinds, colours = view[:, ::-1], kinds[:, ::-1], colours[:, ::-1]
+                view, kinds, colours, centres = view[:, ::-1], kinds[:, ::-1], colours[:, ::-1], centres[:, ::-1]
                 lab.left_of = [x if x == IGNORE else 1 - x for x in lab.left_of]
             lab.patch_kind, lab.patch_colour = np.ascontiguousarray(kinds), np.ascontiguousarray(colours)
+            lab.patch_centre = np.ascontiguousarray(centres)
             views.append(view)
             labels.append(lab)
         return pixels(np.stack(views)), labels
@@ -299,10 +318,13 @@ def main() -> None:
     ap.add_argument("--vision-steps", type=int, default=3000)
     ap.add_argument("--llm-steps", type=int, default=750)
     ap.add_argument("--finetune-steps", type=int, default=120)
-    ap.add_argument("--schedule", default="binding:300", help="the LLM stage's opening phases, e.g. 'left-right:200,half-binding:300' (see parse_schedule); the rest is the mixture; '' for none")
+    ap.add_argument("--schedule", default="left-right:150,binding:150", help="the LLM stage's opening phases, e.g. 'left-right:200,half-binding:300' (see parse_schedule); the rest is the mixture; '' for none")
     ap.add_argument("--high-batch", type=float, default=0.25, help="high-detail LLM batches hold this share of the 32 conversations")
     ap.add_argument("--sentences", type=float, default=0.0, help="share of answers given as sentences without the short-answer instruction (0: one word, 15%% without it)")
     ap.add_argument("--readout", default="1:1", help="LAYER:WEIGHT: in the LLM stage, also train readout.py's head (not exported) on the question shape words after that block; '' for none")
+    ap.add_argument("--digit-map", type=float, default=0.0, help="weight of stage 1's per-patch digit target (the digit on the patches it touches in its tile)")
+    ap.add_argument("--centre-map", type=float, default=0.0, help="weight of stage 1's per-patch target that marks the patch of each shape's centre (for the count)")
+    ap.add_argument("--digit-tile", type=float, default=0.0, help="share of stage 1's digit-scene draws that take the digit's own tile (else any view of the plan)")
     ap.add_argument("--pool-cache", help="keep the drawn pool in this file and reuse it")
     ap.add_argument("--vision-from", help="start from this stage-1 tower (vision.pt of an earlier run), skip stage 1")
     args = ap.parse_args()
@@ -325,7 +347,7 @@ def main() -> None:
     pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2)
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
-    sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences)
+    sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences, args.digit_tile)
 
     def run(stage: str, params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int) -> None:
         t0 = time.time()
@@ -340,7 +362,7 @@ def main() -> None:
 
     def vision_step(_: int) -> torch.Tensor:
         views, labels = sampler.vision_batch(64)
-        return pretrain_loss(vision(views), heads, labels)
+        return pretrain_loss(vision(views), heads, labels, args.digit_map, args.centre_map)
 
     if args.vision_from:
         vision.load_state_dict(torch.load(args.vision_from))
@@ -357,7 +379,11 @@ def main() -> None:
     timings["features"] = time.time() - t0
 
     phases = [(name, scaled(n)) for name, n in parse_schedule(args.schedule)]
-    # Made only when asked for: its initial weights would otherwise move the default run's draws.
+    # The LLM stage draws from generators seeded here, not from where stage 1 left them, so a run
+    # with --vision-from draws the same batches (and readout weights) as the full run that wrote
+    # that tower.
+    sampler.rng = np.random.default_rng([args.seed, 2])
+    torch.manual_seed(args.seed + 2)
     readout = parse_readout(args.readout, lc.width) if args.readout else None
     ids = kind_ids(tok) if readout else {}
 
@@ -391,7 +417,7 @@ def main() -> None:
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
         json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
-                   "schedule": args.schedule, "sentences": args.sentences, "readout": args.readout, "highBatch": args.high_batch,
+                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "centreMap": args.centre_map, "readout": args.readout, "highBatch": args.high_batch,
                    "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
     print(f"train: saved {args.out}/shapes-model.pt after {time.time() - started:.0f} s", flush=True)
 
