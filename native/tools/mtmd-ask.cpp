@@ -10,81 +10,41 @@
 //                            [-n TOKENS] [-t THREADS] [-c CONTEXT]
 
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "ggml-backend.h"
-#include "llama.h"
-#include "mtmd-helper.h"
-#include "mtmd.h"
-
-namespace {
-
-[[noreturn]] void Die(const std::string & msg) {
-    std::fprintf(stderr, "llava-desk-mtmd-ask: %s\n", msg.c_str());
-    std::exit(1);
-}
-
-void QuietLog(ggml_log_level level, const char * text, void *) {
-    if (level >= GGML_LOG_LEVEL_ERROR) {
-        std::fputs(text, stderr);
-    }
-}
-
-}  // namespace
+#include "tool-common.hpp"
 
 int main(int argc, char ** argv) {
-    std::string model, mmproj, image, prompt;
-    int tokens = 32;
-    int threads = 4;
-    int context = 4096;
-    for (int i = 1; i < argc; i++) {
-        const std::string a = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) Die("missing value after " + a);
-            return argv[++i];
-        };
-        if (a == "-m" || a == "--model") model = next();
-        else if (a == "--mmproj") mmproj = next();
-        else if (a == "--image") image = next();
-        else if (a == "-p" || a == "--prompt") prompt = next();
-        else if (a == "-n") tokens = std::atoi(next().c_str());
-        else if (a == "-t" || a == "--threads") threads = std::atoi(next().c_str());
-        else if (a == "-c" || a == "--ctx-size") context = std::atoi(next().c_str());
-        else Die("unknown argument " + a);
-    }
+    tool::Name() = "llava-desk-mtmd-ask";
+    std::string model, mmproj, image, prompt, tokensArg, threadsArg, contextArg;
+    tool::ParseArgs(argc, argv,
+                    {{{"-m", "--model"}, &model},
+                     {{"--mmproj"}, &mmproj},
+                     {{"--image"}, &image},
+                     {{"-p", "--prompt"}, &prompt},
+                     {{"-n"}, &tokensArg},
+                     {{"-t", "--threads"}, &threadsArg},
+                     {{"-c", "--ctx-size"}, &contextArg}});
     if (model.empty() || mmproj.empty() || image.empty() || prompt.empty()) {
-        Die("usage: llava-desk-mtmd-ask -m MODEL --mmproj MMPROJ --image IMAGE -p PROMPT [-n N] [-t N] [-c N]");
+        tool::Die("usage: llava-desk-mtmd-ask -m MODEL --mmproj MMPROJ --image IMAGE -p PROMPT [-n N] [-t N] [-c N]");
     }
+    const int tokens = tool::IntArg(tokensArg, 32);
+    const int threads = tool::IntArg(threadsArg, 4);
 
-    llama_log_set(QuietLog, nullptr);
-    mtmd_helper_log_set(QuietLog, nullptr);
-    ggml_backend_load_all();
-    llama_backend_init();
-
-    llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = 0;
-    llama_model * lm = llama_model_load_from_file(model.c_str(), mp);
-    if (lm == nullptr) Die("cannot load the model " + model);
+    llama_model * lm = tool::LoadModel(model);
     llama_context_params cp = llama_context_default_params();
-    cp.n_ctx = static_cast<uint32_t>(context);
+    cp.n_ctx = static_cast<uint32_t>(tool::IntArg(contextArg, 4096));
     cp.n_batch = 2048;
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
     llama_context * lctx = llama_init_from_model(lm, cp);
-    if (lctx == nullptr) Die("cannot create a context");
+    if (lctx == nullptr) tool::Die("cannot create a context");
 
     mtmd_context_params p = mtmd_context_params_default();
-    p.use_gpu = false;
-    p.print_timings = false;
     p.n_threads = threads;
-    mtmd_context * ctx = mtmd_init_from_file(mmproj.c_str(), lm, p);
-    if (ctx == nullptr) Die("cannot load the mmproj " + mmproj);
-
-    mtmd_bitmap * bitmap =
-        mtmd_helper_bitmap_init_from_file(ctx, image.c_str(), false, mtmd_helper_init_opt_default()).bitmap;
-    if (bitmap == nullptr) Die("cannot read the image " + image);
+    mtmd_context * ctx = tool::LoadProjector(mmproj, lm, p);
+    mtmd_bitmap * bitmap = tool::LoadImage(ctx, image);
 
     // LLaVA-1.5's vicuna_v1 template, the image first in the user's message.
     const std::string text = std::string(
@@ -94,10 +54,10 @@ int main(int argc, char ** argv) {
     mtmd_input_chunks * chunks = mtmd_input_chunks_init();
     mtmd_input_text txt{text.c_str(), text.size(), true, true};
     const mtmd_bitmap * bitmaps[] = {bitmap};
-    if (mtmd_tokenize(ctx, chunks, &txt, bitmaps, 1) != 0) Die("mtmd_tokenize failed");
+    if (mtmd_tokenize(ctx, chunks, &txt, bitmaps, 1) != 0) tool::Die("mtmd_tokenize failed");
     llama_pos nPast = 0;
     if (mtmd_helper_eval_chunks(ctx, lctx, chunks, 0, 0, cp.n_batch, true, &nPast) != 0) {
-        Die("evaluating the prompt failed");
+        tool::Die("evaluating the prompt failed");
     }
 
     llama_sampler * greedy = llama_sampler_init_greedy();
@@ -110,7 +70,7 @@ int main(int argc, char ** argv) {
         const int n = llama_token_to_piece(vocab, tok, piece, sizeof(piece), 0, true);
         if (n > 0) answer.append(piece, static_cast<size_t>(n));
         llama_token one = tok;
-        if (llama_decode(lctx, llama_batch_get_one(&one, 1)) != 0) Die("llama_decode failed");
+        if (llama_decode(lctx, llama_batch_get_one(&one, 1)) != 0) tool::Die("llama_decode failed");
     }
     std::printf("%s\n", answer.c_str());
 
