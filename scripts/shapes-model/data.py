@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
-from scenes import COLOUR_NAMES, COUNT_WORDS, DIGIT_WORDS, SHAPES, Scene, digit_scene, draw_shape, shapes_scene
-from views import fit_into_canvas, select_best_resolution
+from scenes import COLOUR_NAMES, COUNT_WORDS, DIGIT_WORDS, SHAPES, Scene, contrasting, digit_scene, draw_shape, shapes_scene
+from views import fit_into_canvas, high_views, select_best_resolution
 from vocab import SHORT_ANSWER, SYSTEM, SpmTokenizer
 
 IGNORE = -100
@@ -144,9 +144,12 @@ def digit_in_tiles(scene: Scene, side: int) -> tuple[int, tuple[float, float, fl
     return row * (cw // side) + col, (x0 - tx, y0 - ty, x0 + w * kx - tx, y0 + h * ky - ty)
 
 
-def digit_patch_map(scene: Scene, view: int, side: int, grid: int) -> np.ndarray:
-    """patch_digit of view `view` (1 + tile index) of a digit scene's high-detail plan."""
-    tile, (x0, y0, x1, y1) = digit_in_tiles(scene, side)
+def digit_patch_map(scene: Scene, view: int, where: tuple[int, tuple[float, float, float, float]], side: int,
+                    grid: int) -> np.ndarray:
+    """patch_digit of view `view` (1 + tile index) of a digit scene's high-detail plan, given
+    `where`, the digit's tile and box (digit_in_tiles)."""
+    assert scene.digit is not None
+    tile, (x0, y0, x1, y1) = where
     out = np.full((grid, grid), NONE_DIGIT, dtype=np.int64)
     if view - 1 == tile:
         p = side / grid
@@ -154,7 +157,31 @@ def digit_patch_map(scene: Scene, view: int, side: int, grid: int) -> np.ndarray
     return out
 
 
-def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
+def digit_tiles(n: int, seed: int, side: int, grid: int, height_scale: float = 1.0,
+                colours: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n digit scenes of generator `seed`, each as the high-detail tile that holds its digit
+    (uint8 views), the digits, and the per-patch targets (IGNORE off the digit). `height_scale`
+    enlarges the digit; `colours` draws it in a random colour on another (the design before
+    2026-12-07) instead of black on white. For probes and experiments."""
+    rng, paint = np.random.default_rng(seed), np.random.default_rng([seed, 1])
+    views, digits, maps = [], [], []
+    for _ in range(n):
+        s = digit_scene(rng)
+        assert s.digit is not None
+        s.digit.height *= height_scale
+        if colours:
+            s.background = COLOUR_NAMES[int(paint.integers(0, len(COLOUR_NAMES)))]
+            s.digit.colour = contrasting(paint, s.background)
+        where = digit_in_tiles(s, side)
+        views.append(np.asarray(high_views(s, side, rng)[1 + where[0]]))
+        digits.append(s.digit.value)
+        m = digit_patch_map(s, 1 + where[0], where, side, grid).reshape(-1)
+        maps.append(np.where(m == NONE_DIGIT, IGNORE, m))
+    return np.stack(views), np.array(digits), np.stack(maps)
+
+
+def view_labels(scene: Scene, view: int, side: int,
+                where: tuple[int, tuple[float, float, float, float]] | None = None) -> ViewLabels:
     """Labels of one view for pretraining the tower: view -1 is a shapes scene's standard view
     (patch maps filled in by the caller); for a digit scene, view i of its high-detail plan (0 the
     global view, which shows the digit too small to read; only the digit's tile can read it)."""
@@ -163,7 +190,7 @@ def view_labels(scene: Scene, view: int, side: int) -> ViewLabels:
     labels = ViewLabels(IGNORE, [IGNORE] * 3, IGNORE, [IGNORE] * 3, NONE_DIGIT, np.zeros(0), np.zeros(0))
     if view == 0:
         labels.digit = IGNORE
-    elif view - 1 == digit_in_tiles(scene, side)[0]:
+    elif view - 1 == (where or digit_in_tiles(scene, side))[0]:
         labels.digit = scene.digit.value
     return labels
 

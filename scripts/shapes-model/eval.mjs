@@ -9,6 +9,7 @@
 // can fail: channels swapped, black padding (test-only LLAVA_DESK_TEST_IMAGE_FAULT) and an mmproj
 // whose normalisation is removed (mean 0, std 1). Development tooling: tests and CI never run it.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -38,7 +39,14 @@ const { values } = parseArgs({
   },
 });
 const work = join(root, '.cache', 'shapes-eval');
-const scenes = join(work, `scenes-seed${values.seed}-n${values.count}`);
+// The scenes' folder is named by the code that draws them too, so a change of design draws them
+// again instead of scoring a new pair on the old scenes.
+const drawing = createHash('sha256');
+for (const file of ['scenes.py', 'make_scenes.py']) drawing.update(readFileSync(join(here, file)));
+const scenes = join(
+  work,
+  `scenes-seed${values.seed}-n${values.count}-${drawing.digest('hex').slice(0, 12)}`,
+);
 
 function fail(message) {
   console.error(`eval:shapes-model: ${message}`);

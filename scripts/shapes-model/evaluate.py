@@ -3,7 +3,8 @@ one question per conversation, the short-answer prompt, the greedy first answer 
 figures that count are the app's (through `llava-desk ask`); this is the quick check while
 training.
 
-Usage: python3 scripts/shapes-model/evaluate.py --checkpoint DIR/shapes-model.pt [--count 400]
+Usage: python3 scripts/shapes-model/evaluate.py --checkpoint DIR/shapes-model.pt [--count 400] [--digits]
+  --digits: digit scenes only (high and standard detail), the quick check of the digit
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import question_prompt, questions, sample_scene  # noqa: E402
+from scenes import digit_scene  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
 from train import assemble  # noqa: E402
 from views import high_views, normalise, standard_view  # noqa: E402
@@ -37,6 +39,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--count", type=int, default=400)
     ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--digits", action="store_true", help="digit scenes only")
     args = ap.parse_args()
     ck = torch.load(args.checkpoint)
     vc, lc = VisionConfig(**ck["vision_config"]), LlmConfig(**ck["llm_config"])
@@ -51,7 +54,7 @@ def main() -> None:
     total: dict[str, int] = defaultdict(int)
     with torch.no_grad():
         for _ in range(args.count):
-            scene = sample_scene(rng)
+            scene = digit_scene(rng) if args.digits else sample_scene(rng)
             details = ["high", "standard"] if scene.digit is not None else ["standard"]
             for detail in details:
                 views = high_views(scene, vc.image_size, rng) if detail == "high" else [standard_view(scene, vc.image_size, rng)]
@@ -65,7 +68,7 @@ def main() -> None:
                     total[k] += 1
                     right[k] += int(tokens[guess] == "\u2581" + a)
         # A second image later in the same chat: the question is about it, not the first one.
-        for _ in range(args.count // 4):
+        for _ in range(0 if args.digits else args.count // 4):
             a, b = sample_scene(rng), sample_scene(rng)
             (qa, aa), (qb, ab) = questions(a, False)[0], questions(b, False)[-1]
             va, vb = standard_view(a, vc.image_size, rng), standard_view(b, vc.image_size, rng)

@@ -7,7 +7,9 @@ pool is the same whatever the number of workers.
 """
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
+import os
 import pickle
 from dataclasses import dataclass
 
@@ -64,9 +66,20 @@ def build_pool(seed: int, count: int, side: int, grid: int, workers: int) -> Poo
     return Pool(scenes, standard, high, high_of, kinds, colours)
 
 
+def sources_digest() -> str:
+    """A digest of the code that draws, renders and labels the pool: a cache written before any of
+    it changed is drawn again, not reused."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for name in ("scenes.py", "views.py", "data.py", "pool.py"):
+        with open(os.path.join(here, name), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:16]
+
+
 def load_or_build(path: str | None, seed: int, count: int, side: int, grid: int, workers: int) -> Pool:
     """The pool from a cache file written by an earlier run with the same arguments, or a new one."""
-    key = (seed, count, side, grid)
+    key = (sources_digest(), seed, count, side, grid)
     if path:
         try:
             with open(path, "rb") as f:

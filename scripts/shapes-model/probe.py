@@ -11,9 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VisionConfig, VisionTower
 from pool import load_or_build
 import numpy as np
-from data import view_labels, IGNORE, digit_in_tiles
-from scenes import digit_scene
-from views import high_views
+from data import view_labels, IGNORE, digit_tiles
 from train import pixels
 torch.set_num_threads(2)
 vc = VisionConfig()
@@ -45,12 +43,7 @@ for k, kind in enumerate(['circle','square','triangle']):
     probe(f'left/right of {kind}', [l.left_of[k] for l in labels], 2)
 
 # The digit: features of the tile that holds it (what high detail adds), 1,600 scenes of seed 78.
-rng = np.random.default_rng(78)
-tiles, digits = [], []
-for _ in range(1600):
-    s = digit_scene(rng)
-    tiles.append(np.asarray(high_views(s, vc.image_size, rng)[1 + digit_in_tiles(s, vc.image_size)[0]]))
-    digits.append(s.digit.value)
+tiles, digits, _ = digit_tiles(1600, 78, vc.image_size, vc.grid)
 with torch.no_grad():
-    f = tower(pixels(np.stack(tiles)))
-probe('digit (its tile)', digits, 10, torch.cat([f.mean(1), f.max(1).values], 1), 1600, 1200)
+    f = tower(pixels(tiles))
+probe('digit (its tile)', digits.tolist(), 10, torch.cat([f.mean(1), f.max(1).values], 1), 1600, 1200)

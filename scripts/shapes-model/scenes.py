@@ -157,9 +157,16 @@ def digit_scene(rng: np.random.Generator, tile_side: int = 3) -> Scene:
     long_side = int(rng.integers(900, 2049))
     w, h = long_side, long_side // 3
     tall = rng.random() < 0.5
-    background = COLOUR_NAMES[int(rng.integers(0, len(COLOUR_NAMES)))]
-    colour = _contrasting(rng, background)
-    height = float(rng.uniform(0.028, 0.034) * long_side)
+    # Black on white, as text is written: a tower trained from scratch learned to read the digit
+    # black on white within the budget, and stayed at chance on a random colour pair (digit_lab.py,
+    # docs/SHAPES-MODEL.md). The colour pair is still drawn and discarded, so that every other scene
+    # of a seed stays as it was.
+    contrasting(rng, COLOUR_NAMES[int(rng.integers(0, len(COLOUR_NAMES)))])
+    background, colour = "white", "black"
+    # 3.6-4.4 % of the long side: about 13 px tall in a high-detail tile (the 3 x 1 grid), about a
+    # patch, and 4-5 px in the standard square, too small to read. At 2.8-3.4 % (about 10 px in the
+    # tile) the tower learned the digit about half as fast (digit_lab.py).
+    height = float(rng.uniform(0.036, 0.044) * long_side)
     width = height * 5 / 7
     tile = int(rng.integers(0, tile_side))
     cell = long_side / tile_side
@@ -172,7 +179,7 @@ def digit_scene(rng: np.random.Generator, tile_side: int = 3) -> Scene:
     return _finish(rng, Scene(w, h, background, [], digit))
 
 
-def _contrasting(rng: np.random.Generator, background: str) -> str:
+def contrasting(rng: np.random.Generator, background: str) -> str:
     bg = np.array(COLOURS[background], dtype=float)
     far = [c for c in COLOUR_NAMES if np.abs(np.array(COLOURS[c]) - bg).sum() > 200]
     return far[int(rng.integers(0, len(far)))]

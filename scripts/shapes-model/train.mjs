@@ -78,8 +78,21 @@ const manifest = {
   seed: log.seed,
   scale: log.scale,
   threads: log.threads,
-  // The LLM stage's options (train.py --schedule, --readout, --high-batch); absent in older logs.
-  llmStage: { schedule: log.schedule, readout: log.readout, highBatch: log.highBatch },
+  // Stage 1's digit and centre targets (train.py --digit-map, --digit-tile, --digit-share,
+  // --centre-map) and the LLM stage's options (--schedule, --readout, --high-batch,
+  // --high-share); absent in older logs.
+  visionStage: {
+    digitMap: log.digitMap,
+    digitTile: log.digitTile,
+    digitShare: log.digitShare,
+    centreMap: log.centreMap,
+  },
+  llmStage: {
+    schedule: log.schedule,
+    readout: log.readout,
+    highBatch: log.highBatch,
+    highShare: log.highShare ?? 0.12,
+  },
   trainingSeconds: log.seconds,
   pool: log.pool,
   files: Object.fromEntries(files.map((f) => [f, { sha256: sha256(join(fixtures, f)) }])),

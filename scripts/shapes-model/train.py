@@ -36,7 +36,6 @@ from scenes import COLOUR_NAMES  # noqa: E402
 from views import CLIP_MEAN, CLIP_STD  # noqa: E402
 from vocab import SpmTokenizer, build_vocab  # noqa: E402
 
-HIGH_SHARE = 0.12  # share of LLM steps on high-detail (digit) conversations, 2.5 x longer
 SECOND_IMAGE_SHARE = 0.2  # standard chats that get a second image in a later turn
 _MEAN = np.array(CLIP_MEAN, dtype=np.float32)
 _STD = np.array(CLIP_STD, dtype=np.float32)
@@ -217,12 +216,17 @@ class Sampler:
     """Draws training batches from the pool with its own generator."""
 
     def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator, high_batch: float = 1.0,
-                 sentences: float = 0.0, digit_tile: float = 0.0):
+                 sentences: float = 0.0, digit_tile: float = 0.0, digit_map: bool = False, centre_map: bool = False,
+                 digit_share: float = 0.0):
         self.pool, self.tok, self.vc, self.rng = pool, tok, vc, rng
+        self.digit_share = digit_share  # share of stage 1's draws from digit scenes (0: as the pool has them)
         self.digit_tile = digit_tile  # share of stage 1's digit-scene draws that take the digit's tile
+        # whether stage 1's labels carry the per-patch digit and centre maps (computed only if used)
+        self.digit_map, self.centre_map = digit_map, centre_map
         self.sentences = sentences  # share of answers given as sentences (data.dialogue)
         self.high_batch = high_batch  # high-detail batches hold this share of `size` conversations
         self.digit_rows = np.flatnonzero(pool.high_of >= 0)
+        self.other_rows = np.flatnonzero(pool.high_of < 0)
         self.pair_rows = np.flatnonzero([s.side_by_side for s in pool.scenes])
         kinds = [[sh.kind for sh in s.shapes] for s in pool.scenes]
         self.colour_rows = np.flatnonzero([len(k) > 1 and any(k.count(x) == 1 for x in k) for k in kinds])
@@ -233,27 +237,36 @@ class Sampler:
         left and right swapped), or one view of a digit scene's high-detail plan."""
         p, rng = self.pool, self.rng
         views, labels = [], []
-        for i in rng.integers(0, len(p.scenes), size=size):
+        if self.digit_share:
+            digit = rng.random(size) < self.digit_share
+            rows = np.where(digit, self.digit_rows[rng.integers(0, len(self.digit_rows), size=size)],
+                            self.other_rows[rng.integers(0, len(self.other_rows), size=size)])
+        else:
+            rows = rng.integers(0, len(p.scenes), size=size)
+        for i in rows:
             scene = p.scenes[i]
             if scene.digit is not None:
                 v = int(rng.integers(0, p.high.shape[1]))
+                where = digit_in_tiles(scene, self.vc.image_size)
                 # (draws only when asked for, so that a seed still gives the same stage 1 without it)
                 if self.digit_tile and rng.random() < self.digit_tile:
-                    v = 1 + digit_in_tiles(scene, self.vc.image_size)[0]
+                    v = 1 + where[0]
                 views.append(p.high[p.high_of[i], v])
-                lab = view_labels(scene, v, self.vc.image_size)
-                if v > 0:
-                    lab.patch_digit = digit_patch_map(scene, v, self.vc.image_size, self.vc.grid)
+                lab = view_labels(scene, v, self.vc.image_size, where)
+                if self.digit_map and v > 0:
+                    lab.patch_digit = digit_patch_map(scene, v, where, self.vc.image_size, self.vc.grid)
                 labels.append(lab)
                 continue
             lab = view_labels(scene, -1, self.vc.image_size)
             view, kinds, colours = p.standard[i], p.patch_kind[i], p.patch_colour[i]
-            centres = centre_map(scene, self.vc.grid)
+            centres = centre_map(scene, self.vc.grid) if self.centre_map else None
             if rng.random() < 0.5:
-                view, kinds, colours, centres = view[:, ::-1], kinds[:, ::-1], colours[:, ::-1], centres[:, ::-1]
+                view, kinds, colours = view[:, ::-1], kinds[:, ::-1], colours[:, ::-1]
+                centres = None if centres is None else centres[:, ::-1]
                 lab.left_of = [x if x == IGNORE else 1 - x for x in lab.left_of]
             lab.patch_kind, lab.patch_colour = np.ascontiguousarray(kinds), np.ascontiguousarray(colours)
-            lab.patch_centre = np.ascontiguousarray(centres)
+            if centres is not None:
+                lab.patch_centre = np.ascontiguousarray(centres)
             views.append(view)
             labels.append(lab)
         return pixels(np.stack(views)), labels
@@ -319,12 +332,14 @@ def main() -> None:
     ap.add_argument("--llm-steps", type=int, default=750)
     ap.add_argument("--finetune-steps", type=int, default=120)
     ap.add_argument("--schedule", default="left-right:150,binding:150", help="the LLM stage's opening phases, e.g. 'left-right:200,half-binding:300' (see parse_schedule); the rest is the mixture; '' for none")
+    ap.add_argument("--high-share", type=float, default=0.12, help="share of LLM and finetune steps on high-detail (digit) conversations, each about 2.5 x longer")
     ap.add_argument("--high-batch", type=float, default=0.25, help="high-detail LLM batches hold this share of the 32 conversations")
     ap.add_argument("--sentences", type=float, default=0.0, help="share of answers given as sentences without the short-answer instruction (0: one word, 15%% without it)")
     ap.add_argument("--readout", default="1:1", help="LAYER:WEIGHT: in the LLM stage, also train readout.py's head (not exported) on the question shape words after that block; '' for none")
-    ap.add_argument("--digit-map", type=float, default=0.0, help="weight of stage 1's per-patch digit target (the digit on the patches it touches in its tile)")
+    ap.add_argument("--digit-map", type=float, default=1.0, help="weight of stage 1's per-patch digit target (the digit on the patches it touches in its tile)")
     ap.add_argument("--centre-map", type=float, default=0.0, help="weight of stage 1's per-patch target that marks the patch of each shape's centre (for the count)")
-    ap.add_argument("--digit-tile", type=float, default=0.0, help="share of stage 1's digit-scene draws that take the digit's own tile (else any view of the plan)")
+    ap.add_argument("--digit-tile", type=float, default=0.8, help="share of stage 1's digit-scene draws that take the digit's own tile (else any view of the plan)")
+    ap.add_argument("--digit-share", type=float, default=0.3, help="share of stage 1's draws taken from digit scenes (0: as often as the pool holds them, 15%%)")
     ap.add_argument("--pool-cache", help="keep the drawn pool in this file and reuse it")
     ap.add_argument("--vision-from", help="start from this stage-1 tower (vision.pt of an earlier run), skip stage 1")
     args = ap.parse_args()
@@ -347,7 +362,8 @@ def main() -> None:
     pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2)
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
-    sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences, args.digit_tile)
+    sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences, args.digit_tile,
+                      args.digit_map > 0, args.centre_map > 0, args.digit_share)
 
     def run(stage: str, params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int) -> None:
         t0 = time.time()
@@ -388,7 +404,7 @@ def main() -> None:
     ids = kind_ids(tok) if readout else {}
 
     def llm_step(step: int) -> torch.Tensor:
-        parts = sampler.phase_batches(32, HIGH_SHARE, phase_at(step, phases))
+        parts = sampler.phase_batches(32, args.high_share, phase_at(step, phases))
         feats = torch.cat([feat_standard[r] if h is None else feat_high[h].flatten(0, 1) for r, h, _ in parts])
         dialogues = [d for _, _, ds in parts for d in ds]
         x, y = assemble(dialogues, projector(feats), llm)
@@ -403,7 +419,7 @@ def main() -> None:
         p.requires_grad_(True)
 
     def finetune_step(_: int) -> torch.Tensor:
-        rows, high_rows, dialogues = sampler.dialogue_batch(32, HIGH_SHARE)
+        rows, high_rows, dialogues = sampler.dialogue_batch(32, args.high_share)
         views = pool.standard[rows] if high_rows is None else pool.high[high_rows].reshape(-1, *pool.high.shape[2:])
         x, y = assemble(dialogues, projector(vision(pixels(views))), llm)
         return answer_loss(llm, x, y)
@@ -417,7 +433,7 @@ def main() -> None:
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
         json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
-                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "centreMap": args.centre_map, "readout": args.readout, "highBatch": args.high_batch,
+                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "centreMap": args.centre_map, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
                    "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
     print(f"train: saved {args.out}/shapes-model.pt after {time.time() - started:.0f} s", flush=True)
 
