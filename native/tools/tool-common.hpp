@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <string>
-#include <utility>
 
 #include "ggml-backend.h"
 #include "llama.h"

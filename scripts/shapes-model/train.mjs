@@ -91,7 +91,7 @@ const manifest = {
     schedule: log.schedule,
     readout: log.readout,
     highBatch: log.highBatch,
-    highShare: log.highShare ?? 0.12,
+    highShare: log.highShare,
   },
   trainingSeconds: log.seconds,
   pool: log.pool,

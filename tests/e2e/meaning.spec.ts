@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { renderScene, type SceneSpec } from '../support/shape-scenes.js';
 import { dropFiles, SCREENSHOTS } from './support/page-input.js';
-import { installShapesModel, sceneFile } from './support/shapes-model.js';
-import { startWebHost, type RunningWebHost } from './support/web-host.js';
+import { askAndRead, openShapesChat, sceneFile } from './support/shapes-model.js';
+import type { RunningWebHost } from './support/web-host.js';
 
 // Answers that mean something: the committed shapes model (docs/SHAPES-MODEL.md) in web mode,
 // asked through the app's own image pipeline. A swapped channel, a wrong normalisation, a pad
@@ -15,7 +15,7 @@ test.describe.configure({ mode: 'serial' });
 let host: RunningWebHost;
 let page: Page;
 let folder: string;
-const problems: string[] = [];
+let problems: string[];
 
 const redCircle: SceneSpec = {
   width: 640,
@@ -41,11 +41,7 @@ const single = (
 
 test.beforeAll(async ({ browser }) => {
   folder = await mkdtemp(join(tmpdir(), 'llava-desk-e2e-meaning-'));
-  host = await startWebHost({ prepare: installShapesModel });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(host.url);
-  await expect(page.getByRole('combobox', { name: 'Model' })).toHaveValue('shapes');
+  ({ host, page, problems } = await openShapesChat(browser));
 });
 
 test.afterAll(async () => {
@@ -56,14 +52,7 @@ test.afterAll(async () => {
 
 const message = () => page.getByRole('textbox', { name: 'Message' });
 const answers = () => page.getByRole('article', { name: 'Answer' });
-
-async function ask(question: string, index: number): Promise<string> {
-  await message().fill(question);
-  await page.getByRole('button', { name: 'Send' }).click();
-  const answer = answers().nth(index);
-  await expect(answer).toHaveAttribute('aria-busy', 'false', { timeout: 30_000 });
-  return (await answer.locator('.markdown').innerText()).trim().toLowerCase();
-}
+const ask = (question: string, index: number) => askAndRead(page, question, index);
 
 test('a red circle dropped into the chat: the answer says red', async () => {
   await page.getByRole('checkbox', { name: 'Short answer' }).check();
