@@ -78,13 +78,18 @@ const manifest = {
   seed: log.seed,
   scale: log.scale,
   threads: log.threads,
-  // Stage 1's digit and centre targets (train.py --digit-map, --digit-tile, --digit-share,
-  // --centre-map) and the LLM stage's options (--schedule, --readout, --high-batch,
+  // "bfloat16 autocast" where the CPU has AMX (train.py --bf16 auto), else "float32"; and each
+  // stage's steps. Absent in older logs.
+  precision: log.precision,
+  steps: log.steps,
+  // Stage 1's digit and centre targets and count balance (train.py --digit-map, --digit-tile,
+  // --digit-share, --centre-map, --count-balance) and the LLM stage's options (--schedule, --readout, --high-batch,
   // --high-share); absent in older logs.
   visionStage: {
     digitMap: log.digitMap,
     digitTile: log.digitTile,
     digitShare: log.digitShare,
+    countBalance: log.countBalance,
     centreMap: log.centreMap,
   },
   llmStage: {
