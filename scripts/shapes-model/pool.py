@@ -90,6 +90,7 @@ def load_or_build(path: str | None, seed: int, count: int, side: int, grid: int,
             pass
     pool = build_pool(seed, count, side, grid, workers)
     if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)  # (a fresh clone has no .cache yet)
         with open(path, "wb") as f:
             pickle.dump((key, pool), f, protocol=5)
     return pool
