@@ -3,8 +3,9 @@ one question per conversation, the short-answer prompt, the greedy first answer 
 figures that count are the app's (through `llava-desk ask`); this is the quick check while
 training.
 
-Usage: python3 scripts/shapes-model/evaluate.py --checkpoint DIR/shapes-model.pt [--count 400] [--digits]
+Usage: python3 scripts/shapes-model/evaluate.py --checkpoint DIR/shapes-model.pt [--count 400] [--digits] [--by-count]
   --digits: digit scenes only (high and standard detail), the quick check of the digit
+  --by-count: also the count and colour questions by the scene's number of shapes
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=400)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--digits", action="store_true", help="digit scenes only")
+    ap.add_argument("--by-count", action="store_true", help="also count and colour by number of shapes")
     args = ap.parse_args()
     ck = torch.load(args.checkpoint)
     vc, lc = VisionConfig(**ck["vision_config"]), LlmConfig(**ck["llm_config"])
@@ -65,8 +67,10 @@ def main() -> None:
                     x, _ = assemble([(prompt, [-100] * len(prompt))], image, llm)
                     guess = int(llm(x)[0, -1].argmax())
                     k = kind_of(q, detail)
-                    total[k] += 1
-                    right[k] += int(tokens[guess] == "\u2581" + a)
+                    keys = [k, f"{k}, {len(scene.shapes)} shapes"] if args.by_count and k in ("count", "colour") else [k]
+                    for key in keys:
+                        total[key] += 1
+                        right[key] += int(tokens[guess] == "\u2581" + a)
         # A second image later in the same chat: the question is about it, not the first one.
         for _ in range(0 if args.digits else args.count // 4):
             a, b = sample_scene(rng), sample_scene(rng)

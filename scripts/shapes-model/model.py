@@ -126,15 +126,21 @@ class VisionTower(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) normalised pixels -> (B, patches, width) features, class token dropped."""
+        return self.hidden_states(pixels)[-1]
+
+    def hidden_states(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        """Each block's output (B, patches, width), class token dropped; the last is forward's."""
         # In float32 even under bfloat16 autocast: the bfloat16 convolution's backward pass is slow
         # on CPU, and the pixels are the one input that bfloat16 would coarsen.
         with torch.autocast("cpu", enabled=False):
             x = self.patch(pixels).flatten(2).transpose(1, 2)
             x = torch.cat([self.cls.expand(x.shape[0], 1, -1), x], dim=1) + self.pos
             x = self.pre_ln(x)
+        out = []
         for blk in self.blocks:
             x = blk(x)
-        return x[:, 1:]
+            out.append(x[:, 1:])
+        return out
 
 
 class Projector(nn.Module):

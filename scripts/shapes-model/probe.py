@@ -25,7 +25,7 @@ with torch.no_grad():
 labels = [view_labels(pool.scenes[i], -1, vc.image_size) for i in rows]
 pooled = torch.cat([feats.mean(1), feats.max(1).values], 1)  # what a reader of all tokens could get, linearly
 n = len(rows); tr = int(n*0.75)
-def probe(name, y, classes, pooled=pooled, n=n, tr=tr):
+def probe(name, y, classes, pooled=pooled, n=n, tr=tr, per_class=False):
     y = torch.tensor(y); keep = y != IGNORE
     idx = torch.arange(n)
     trk = keep & (idx < tr); tek = keep & (idx >= tr)
@@ -34,9 +34,13 @@ def probe(name, y, classes, pooled=pooled, n=n, tr=tr):
     x = (pooled - pooled[:tr].mean(0)) / (pooled[:tr].std(0) + 1e-5)
     for _ in range(600):
         loss = F.cross_entropy(lin(x[trk]), y[trk]); opt.zero_grad(); loss.backward(); opt.step()
-    acc = (lin(x[tek]).argmax(1) == y[tek]).float().mean().item()
-    print(f'{name}: {acc:.3f} of {int(tek.sum())}', flush=True)
-probe('count', [l.count for l in labels], 4)
+    hit = lin(x[tek]).argmax(1) == y[tek]
+    acc = hit.float().mean().item()
+    each = ''
+    if per_class:  # accuracy on each class of the held-out part
+        each = ' (' + ', '.join(f'{c}: {hit[y[tek] == c].float().mean().item():.2f}' for c in range(classes) if (y[tek] == c).any()) + ')'
+    print(f'{name}: {acc:.3f} of {int(tek.sum())}{each}', flush=True)
+probe('count', [l.count for l in labels], 4, per_class=True)
 probe('single shape', [l.single for l in labels], 3)
 for k, kind in enumerate(['circle','square','triangle']):
     probe(f'colour of {kind}', [l.colour_of[k] for l in labels], 9)

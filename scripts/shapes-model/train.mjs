@@ -78,25 +78,27 @@ const manifest = {
   seed: log.seed,
   scale: log.scale,
   threads: log.threads,
-  // "bfloat16 autocast" where the CPU has AMX (train.py --bf16 auto), else "float32"; and each
+  // "bfloat16 autocast" where the CPU multiplies bfloat16 in hardware (train.py --bf16 auto), else "float32"; and each
   // stage's steps. Absent in older logs.
   precision: log.precision,
   steps: log.steps,
   // Stage 1's digit and centre targets and count balance (train.py --digit-map, --digit-tile,
-  // --digit-share, --centre-map, --count-balance) and the LLM stage's options (--schedule, --readout, --high-batch,
-  // --high-share); absent in older logs.
+  // --digit-share, --centre-map, --centre-at, --count-balance) and the LLM stage's options (--schedule, --readout, --high-batch,
+  // --high-share, --chat-balance); absent in older logs.
   visionStage: {
     digitMap: log.digitMap,
     digitTile: log.digitTile,
     digitShare: log.digitShare,
     countBalance: log.countBalance,
     centreMap: log.centreMap,
+    centreAt: log.centreAt,
   },
   llmStage: {
     schedule: log.schedule,
     readout: log.readout,
     highBatch: log.highBatch,
     highShare: log.highShare,
+    chatBalance: log.chatBalance,
   },
   trainingSeconds: log.seconds,
   pool: log.pool,

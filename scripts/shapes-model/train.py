@@ -7,8 +7,8 @@ the colour of each kind of shape, left/right, the digit) and what covers its own
 tower is frozen and the projector and LLM learn the conversations, on features computed once;
 (3) everything is finetuned. The scenes are drawn once into a pool (pool.py) that every stage
 samples from. Step counts, not a clock, bound each stage, so a seed gives the same model on any
-machine that trains in the same precision (--bf16: bfloat16 autocast where the CPU has AMX,
-about 1.7 x faster than float32 here; float32 elsewhere).
+machine that trains in the same precision (--bf16: bfloat16 autocast where the CPU multiplies
+bfloat16 in hardware, about 1.7 x faster than float32 there; float32 elsewhere).
 
 Usage: python3 scripts/shapes-model/train.py --out DIR [--seed N] [--threads T] [--scale F]
 """
@@ -88,7 +88,9 @@ def side_map(labels: ViewLabels) -> np.ndarray:
 
 
 def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list, digit_map: float = 0.0,
-                  centre_map: float = 0.0) -> torch.Tensor:
+                  centre_map: float = 0.0, centre_feats: torch.Tensor | None = None) -> torch.Tensor:
+    """Stage 1's loss on the tower's features; the centre marks are read from `centre_feats` (an
+    earlier block's output) when given, so that the blocks after it can count the marks."""
     t = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     b, n, _ = feats.shape
     loss = _ce(heads.count(feats), t([l.count for l in labels]))
@@ -109,7 +111,8 @@ def pretrain_loss(feats: torch.Tensor, heads: PretrainHeads, labels: list, digit
         loss = loss + 0.5 * _ce(heads.patch_side(feats[has_maps]), sides)
         if centre_map:
             centres = torch.from_numpy(np.stack([labels[i].patch_centre.reshape(-1) for i in has_maps]))
-            loss = loss + centre_map * _ce(heads.patch_centre(feats[has_maps]), centres)
+            at = feats if centre_feats is None else centre_feats
+            loss = loss + centre_map * _ce(heads.patch_centre(at[has_maps]), centres)
     has_digit = [i for i, l in enumerate(labels) if l.patch_digit.size]
     if digit_map and has_digit:
         digits = torch.from_numpy(np.stack([labels[i].patch_digit.reshape(-1) for i in has_digit]))
@@ -173,14 +176,17 @@ def blas_name() -> str:
 
 
 
-def has_amx() -> bool:
-    """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX): there a bfloat16
-    product runs about 10 x faster than a float32 one; elsewhere it is emulated and slower."""
+def has_bf16_matmul() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware: Intel AMX (`amx_bf16`) or the
+    AVX-512 bfloat16 dot products (`avx512_bf16`, also on AMD Zen 4), both used by PyTorch's
+    oneDNN. There a bfloat16 product of the sizes trained here runs 5-10 x faster than a float32
+    one; elsewhere bfloat16 is emulated and slower."""
     try:
         with open("/proc/cpuinfo") as f:
-            return "amx_bf16" in f.read()
+            flags = f.read().split()
     except OSError:
         return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def train_stage(params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int, every: int,
@@ -230,7 +236,7 @@ class Sampler:
 
     def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator, high_batch: float = 1.0,
                  sentences: float = 0.0, digit_tile: float = 0.0, digit_map: bool = False, centre_map: bool = False,
-                 digit_share: float = 0.0, count_balance: bool = False):
+                 digit_share: float = 0.0, count_balance: bool = False, chat_balance: bool = False):
         self.pool, self.tok, self.vc, self.rng = pool, tok, vc, rng
         self.digit_share = digit_share  # share of stage 1's draws from digit scenes (0: as the pool has them)
         self.digit_tile = digit_tile  # share of stage 1's digit-scene draws that take the digit's tile
@@ -240,9 +246,11 @@ class Sampler:
         self.high_batch = high_batch  # high-detail batches hold this share of `size` conversations
         self.digit_rows = np.flatnonzero(pool.high_of >= 0)
         self.other_rows = np.flatnonzero(pool.high_of < 0)
-        # stage 1's shapes scenes by number of shapes, when it draws each count equally often
+        # shapes scenes by number of shapes, for stage 1 (count_balance) and for the chats of the
+        # later stages (chat_balance) when they draw each count equally often
+        self.count_balance, self.chat_balance = count_balance, chat_balance
         counts = np.array([len(s.shapes) for s in pool.scenes])
-        self.rows_by_count = [np.flatnonzero(counts == n) for n in range(1, 5)] if count_balance else []
+        self.rows_by_count = [np.flatnonzero(counts == n) for n in range(1, 5)]
         self.pair_rows = np.flatnonzero([s.side_by_side for s in pool.scenes])
         kinds = [[sh.kind for sh in s.shapes] for s in pool.scenes]
         self.colour_rows = np.flatnonzero([len(k) > 1 and any(k.count(x) == 1 for x in k) for k in kinds])
@@ -252,9 +260,21 @@ class Sampler:
         """Rows of `size` shapes scenes for stage 1: as the pool holds them (a third each with one
         and two shapes, a ninth each with three and four), or each count equally often."""
         rng = self.rng
-        if not self.rows_by_count:
+        if not self.count_balance:
             return self.other_rows[rng.integers(0, len(self.other_rows), size=size)]
         return np.array([g[rng.integers(0, len(g))] for g in (self.rows_by_count[c] for c in rng.integers(0, 4, size=size))])
+
+    def chat_row(self) -> int:
+        """A scene for a standard-detail chat: any scene of the pool, or with chat_balance a digit
+        scene at the pool's share and otherwise one to four shapes equally often (the pool has
+        three and four shapes a ninth each, so their count and colour questions are rare)."""
+        rng = self.rng
+        if not self.chat_balance:
+            return int(rng.integers(0, len(self.pool.scenes)))
+        if rng.random() < len(self.digit_rows) / len(self.pool.scenes):
+            return int(self.digit_rows[rng.integers(0, len(self.digit_rows))])
+        group = self.rows_by_count[int(rng.integers(0, 4))]
+        return int(group[rng.integers(0, len(group))])
 
     def vision_batch(self, size: int) -> tuple[torch.Tensor, list]:
         """Views and their labels: a shapes scene's standard view (mirrored half the time, with
@@ -331,9 +351,9 @@ class Sampler:
         refs: list[int] = []
         dialogues = []
         for _ in range(size):
-            chat = [int(rng.integers(0, len(scenes)))]
+            chat = [self.chat_row()]
             if rng.random() < SECOND_IMAGE_SHARE:
-                chat.append(int(rng.integers(0, len(scenes))))
+                chat.append(self.chat_row())
             refs.extend(chat)
             dialogues.append(dialogue([scenes[i] for i in chat], self.tok, 1, rng, most, binding, sentences=self.sentences))
         return np.array(refs), None, dialogues
@@ -361,11 +381,13 @@ def main() -> None:
     ap.add_argument("--sentences", type=float, default=0.0, help="share of answers given as sentences without the short-answer instruction (0: one word, 15%% without it)")
     ap.add_argument("--readout", default="1:1", help="LAYER:WEIGHT: in the LLM stage, also train readout.py's head (not exported) on the question shape words after that block; '' for none")
     ap.add_argument("--digit-map", type=float, default=1.0, help="weight of stage 1's per-patch digit target (the digit on the patches it touches in its tile)")
-    ap.add_argument("--centre-map", type=float, default=0.0, help="weight of stage 1's per-patch target that marks the patch of each shape's centre (for the count)")
+    ap.add_argument("--centre-map", type=float, default=1.0, help="weight of stage 1's per-patch target that marks the patch of each shape's centre (for the count; read at --centre-at)")
+    ap.add_argument("--centre-at", type=int, default=1, help="the block (0-based) whose output --centre-map reads, so that the blocks after it can count the marks (-1: the last, the features)")
     ap.add_argument("--digit-tile", type=float, default=0.8, help="share of stage 1's digit-scene draws that take the digit's own tile (else any view of the plan)")
     ap.add_argument("--digit-share", type=float, default=0.3, help="share of stage 1's draws taken from digit scenes (0: as often as the pool holds them, 15%%)")
-    ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto", help="train under bfloat16 autocast (auto: where the CPU has AMX, which makes it about 2 x faster)")
+    ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto", help="train under bfloat16 autocast (auto: where the CPU multiplies bfloat16 in hardware, AMX or AVX-512 BF16, which makes it about 2 x faster)")
     ap.add_argument("--count-balance", action=argparse.BooleanOptionalAction, default=False, help="stage 1 draws shapes scenes with one to four shapes equally often (else as the pool holds them: three and four shapes a ninth each)")
+    ap.add_argument("--chat-balance", action=argparse.BooleanOptionalAction, default=True, help="the LLM stage and finetune draw their standard-detail chats' scenes with one to four shapes equally often (else as the pool holds them)")
     ap.add_argument("--pool-cache", help="keep the drawn pool in this file and reuse it")
     ap.add_argument("--vision-from", help="start from this stage-1 tower (vision.pt of an earlier run), skip stage 1")
     args = ap.parse_args()
@@ -374,7 +396,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     scaled = lambda n: max(1, int(round(n * args.scale)))  # noqa: E731
-    bf16 = args.bf16 == "on" or (args.bf16 == "auto" and has_amx())
+    bf16 = args.bf16 == "on" or (args.bf16 == "auto" and has_bf16_matmul())
     print(f"train: torch {torch.__version__}, BLAS {blas_name()}, {args.threads} threads, {'bfloat16 autocast' if bf16 else 'float32'}", flush=True)
 
     tokens, scores, _ = build_vocab()
@@ -390,7 +412,7 @@ def main() -> None:
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
     sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences, args.digit_tile,
-                      args.digit_map > 0, args.centre_map > 0, args.digit_share, args.count_balance)
+                      args.digit_map > 0, args.centre_map > 0, args.digit_share, args.count_balance, args.chat_balance)
 
     def run(stage: str, params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int) -> None:
         t0 = time.time()
@@ -405,7 +427,9 @@ def main() -> None:
 
     def vision_step(_: int) -> torch.Tensor:
         views, labels = sampler.vision_batch(64)
-        return pretrain_loss(vision(views), heads, labels, args.digit_map, args.centre_map)
+        states = vision.hidden_states(views)
+        at = states[args.centre_at]
+        return pretrain_loss(states[-1], heads, labels, args.digit_map, args.centre_map, at)
 
     if args.vision_from:
         vision.load_state_dict(torch.load(args.vision_from))
@@ -466,7 +490,7 @@ def main() -> None:
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
         json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
-                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "centreMap": args.centre_map, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
+                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
                    "precision": "bfloat16 autocast" if bf16 else "float32",
                    "steps": {"vision": 0 if args.vision_from else scaled(args.vision_steps), "llm": scaled(args.llm_steps), "finetune": scaled(args.finetune_steps)},
                    "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
