@@ -179,7 +179,7 @@ def blas_name() -> str:
 def has_bf16_matmul() -> bool:
     """Whether this CPU multiplies bfloat16 matrices in hardware: Intel AMX (`amx_bf16`) or the
     AVX-512 bfloat16 dot products (`avx512_bf16`, also on AMD Zen 4), both used by PyTorch's
-    oneDNN. There a bfloat16 product of the sizes trained here runs 5-10 x faster than a float32
+    oneDNN. There a bfloat16 product of the sizes trained here runs 4-10 x faster than a float32
     one; elsewhere bfloat16 is emulated and slower."""
     try:
         with open("/proc/cpuinfo") as f:
