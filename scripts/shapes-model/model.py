@@ -126,10 +126,11 @@ class VisionTower(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) normalised pixels -> (B, patches, width) features, class token dropped."""
-        return self.hidden_states(pixels)[-1]
+        return self.block_outputs(pixels)[-1]
 
-    def hidden_states(self, pixels: torch.Tensor) -> list[torch.Tensor]:
-        """Each block's output (B, patches, width), class token dropped; the last is forward's."""
+    def block_outputs(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        """Each stored block's output (B, patches, width), class token dropped; the last is forward's
+        (the reference's hidden_states[-2]). Unlike hidden_states, no entry for the embeddings."""
         # In float32 even under bfloat16 autocast: the bfloat16 convolution's backward pass is slow
         # on CPU, and the pixels are the one input that bfloat16 would coarsen.
         with torch.autocast("cpu", enabled=False):
