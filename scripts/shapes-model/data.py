@@ -79,6 +79,7 @@ class ViewLabels:
     # NONE_DIGIT elsewhere; empty for other views
     patch_digit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     patch_centre: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (grid, grid): centre_map
+    patch_density: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (grid, grid): density_map
 
 
 def scene_labels(scene: Scene) -> ViewLabels:
@@ -126,6 +127,25 @@ def centre_map(scene: Scene, grid: int) -> np.ndarray:
     out = np.zeros((grid, grid), dtype=np.int64)
     for s in scene.shapes:
         out[min(grid - 1, int((s.cy + oy) * grid / sq)), min(grid - 1, int((s.cx + ox) * grid / sq))] = 1
+    return out
+
+
+def density_map(scene: Scene, grid: int, sub: int = 8) -> np.ndarray:
+    """Each patch of the standard view: the share of each shape's area that lies in it, summed over
+    the shapes (float32). Every shape adds up to 1, so the map sums to the count, and unlike
+    centre_map no patch has to decide alone whether a centre on its edge is its own: a reader
+    that averages the patches reads the count. Areas from masks drawn `sub` times finer than the
+    patch grid."""
+    sq = max(scene.width, scene.height)
+    ox, oy = (sq - scene.width) / 2, (sq - scene.height) / 2
+    side = grid * sub
+    k = side / sq
+    out = np.zeros((grid, grid), dtype=np.float32)
+    for s in scene.shapes:
+        mask = Image.new("L", (side, side), 0)
+        draw_shape(ImageDraw.Draw(mask), s.kind, (s.cx + ox) * k - 0.5, (s.cy + oy) * k - 0.5, s.size * k / 2, 1)
+        area = np.asarray(mask, dtype=np.float32).reshape(grid, sub, grid, sub).sum((1, 3))
+        out += area / max(float(area.sum()), 1.0)
     return out
 
 

@@ -29,7 +29,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import IGNORE, ViewLabels, centre_map, dialogue, digit_in_tiles, digit_patch_map, echo_dialogue, view_labels  # noqa: E402
+from data import IGNORE, ViewLabels, centre_map, density_map, dialogue, digit_in_tiles, digit_patch_map, echo_dialogue, view_labels  # noqa: E402
 from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower, gelu, gelu_exact  # noqa: E402
 from pool import Pool, load_or_build  # noqa: E402
 from readout import KindReadout, Marks, image_scenes, kind_ids, marks, parse_readout  # noqa: E402
@@ -64,6 +64,7 @@ class PretrainHeads(nn.Module):
         self.patch_side = nn.Linear(width, 2)
         self.patch_digit = nn.Linear(width, 11)
         self.patch_centre = nn.Linear(width, 2)
+        self.patch_density = nn.Linear(width, 1)
 
 
 def _ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -87,10 +88,23 @@ def side_map(labels: ViewLabels) -> np.ndarray:
     return out
 
 
+DENSITY_SCALE = 16.0  # the density target times this: a shape's patches add up to 16, not 1
+
+
+def density_loss(pred: torch.Tensor, density: torch.Tensor) -> torch.Tensor:
+    """Per-patch squared error of the (scaled) density map, plus the squared error of its sum,
+    the count, per view. pred, density: (B, N)."""
+    target = density * DENSITY_SCALE
+    count = density.sum(1)
+    return F.mse_loss(pred.float(), target) + F.mse_loss(pred.float().sum(1) / DENSITY_SCALE, count) / 4
+
+
 def pretrain_loss(feats: torch.Tensor, centre_feats: torch.Tensor, heads: PretrainHeads, labels: list,
-                  digit_map: float = 0.0, centre_map: float = 0.0) -> torch.Tensor:
+                  digit_map: float = 0.0, centre_map: float = 0.0, density_feats: torch.Tensor | None = None,
+                  density_map: float = 0.0) -> torch.Tensor:
     """Stage 1's loss on the tower's features; the centre marks are read from `centre_feats` (the
-    output of the block --centre-at names), so that the blocks after it can count the marks."""
+    output of the block --centre-at names) and the density map from `density_feats`
+    (--density-at), so that the blocks after it can add them up into the count."""
     t = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     b, n, _ = feats.shape
     loss = _ce(heads.count(feats), t([l.count for l in labels]))
@@ -112,6 +126,9 @@ def pretrain_loss(feats: torch.Tensor, centre_feats: torch.Tensor, heads: Pretra
         if centre_map:
             centres = torch.from_numpy(np.stack([labels[i].patch_centre.reshape(-1) for i in has_maps]))
             loss = loss + centre_map * _ce(heads.patch_centre(centre_feats[has_maps]), centres)
+        if density_map and density_feats is not None:
+            dens = torch.from_numpy(np.stack([labels[i].patch_density.reshape(-1) for i in has_maps]))
+            loss = loss + density_map * density_loss(heads.patch_density(density_feats[has_maps]).squeeze(-1), dens)
     has_digit = [i for i, l in enumerate(labels) if l.patch_digit.size]
     if digit_map and has_digit:
         digits = torch.from_numpy(np.stack([labels[i].patch_digit.reshape(-1) for i in has_digit]))
@@ -235,12 +252,14 @@ class Sampler:
 
     def __init__(self, pool: Pool, tok: SpmTokenizer, vc: VisionConfig, rng: np.random.Generator, high_batch: float = 1.0,
                  sentences: float = 0.0, digit_tile: float = 0.0, digit_map: bool = False, centre_map: bool = False,
-                 digit_share: float = 0.0, count_balance: bool = False, chat_balance: bool = False):
+                 digit_share: float = 0.0, count_balance: bool = False, chat_balance: bool = False,
+                 density_map: bool = False):
         self.pool, self.tok, self.vc, self.rng = pool, tok, vc, rng
         self.digit_share = digit_share  # share of stage 1's draws from digit scenes (0: as the pool has them)
         self.digit_tile = digit_tile  # share of stage 1's digit-scene draws that take the digit's tile
         # whether stage 1's labels carry the per-patch digit and centre maps (computed only if used)
-        self.digit_map, self.centre_map = digit_map, centre_map
+        self.digit_map, self.centre_map, self.density_map = digit_map, centre_map, density_map
+        self.densities: dict[int, np.ndarray] = {}  # density_map of each pool row, drawn when first used
         self.sentences = sentences  # share of answers given as sentences (data.dialogue)
         self.high_batch = high_batch  # high-detail batches hold this share of `size` conversations
         self.digit_rows = np.flatnonzero(pool.high_of >= 0)
@@ -303,13 +322,21 @@ class Sampler:
             lab = view_labels(scene, -1, self.vc.image_size)
             view, kinds, colours = p.standard[i], p.patch_kind[i], p.patch_colour[i]
             centres = centre_map(scene, self.vc.grid) if self.centre_map else None
+            density = None
+            if self.density_map:
+                density = self.densities.get(int(i))
+                if density is None:
+                    density = self.densities[int(i)] = density_map(scene, self.vc.grid)
             if rng.random() < 0.5:
                 view, kinds, colours = view[:, ::-1], kinds[:, ::-1], colours[:, ::-1]
                 centres = None if centres is None else centres[:, ::-1]
+                density = None if density is None else density[:, ::-1]
                 lab.left_of = [x if x == IGNORE else 1 - x for x in lab.left_of]
             lab.patch_kind, lab.patch_colour = np.ascontiguousarray(kinds), np.ascontiguousarray(colours)
             if centres is not None:
                 lab.patch_centre = np.ascontiguousarray(centres)
+            if density is not None:
+                lab.patch_density = np.ascontiguousarray(density)
             views.append(view)
             labels.append(lab)
         return pixels(np.stack(views)), labels
@@ -380,8 +407,10 @@ def main() -> None:
     ap.add_argument("--sentences", type=float, default=0.0, help="share of answers given as sentences without the short-answer instruction (0: one word, 15%% without it)")
     ap.add_argument("--readout", default="1:1", help="LAYER:WEIGHT: in the LLM stage, also train readout.py's head (not exported) on the question shape words after that block; '' for none")
     ap.add_argument("--digit-map", type=float, default=1.0, help="weight of stage 1's per-patch digit target (the digit on the patches it touches in its tile)")
-    ap.add_argument("--centre-map", type=float, default=1.0, help="weight of stage 1's per-patch target that marks the patch of each shape's centre (for the count; read at --centre-at)")
+    ap.add_argument("--centre-map", type=float, default=0.0, help="weight of stage 1's per-patch target that marks the patch of each shape's centre (for the count; read at --centre-at; superseded by --density-map)")
     ap.add_argument("--centre-at", type=int, default=1, help="the block (0-based) whose output --centre-map reads, so that the blocks after it can count the marks (-1: the last, the features)")
+    ap.add_argument("--density-map", type=float, default=1.0, help="weight of stage 1's per-patch target: the share of each shape's area on the patch, summed over shapes, so that the map sums to the count (data.density_map; read at --density-at)")
+    ap.add_argument("--density-at", type=int, default=1, help="the block (0-based) whose output --density-map reads (-1: the features)")
     ap.add_argument("--digit-tile", type=float, default=0.8, help="share of stage 1's digit-scene draws that take the digit's own tile (else any view of the plan)")
     ap.add_argument("--digit-share", type=float, default=0.3, help="share of stage 1's draws taken from digit scenes (0: as often as the pool holds them, 15%%)")
     ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto", help="train under bfloat16 autocast (auto: where the CPU multiplies bfloat16 in hardware, AMX or AVX-512 BF16, which makes it about 2 x faster)")
@@ -411,7 +440,8 @@ def main() -> None:
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
     sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences, args.digit_tile,
-                      args.digit_map > 0, args.centre_map > 0, args.digit_share, args.count_balance, args.chat_balance)
+                      args.digit_map > 0, args.centre_map > 0, args.digit_share, args.count_balance, args.chat_balance,
+                      args.density_map > 0)
 
     def run(stage: str, params: list, step_fn: Callable[[int], torch.Tensor], peak: float, steps: int) -> None:
         t0 = time.time()
@@ -427,7 +457,8 @@ def main() -> None:
     def vision_step(_: int) -> torch.Tensor:
         views, labels = sampler.vision_batch(64)
         states = vision.block_outputs(views)
-        return pretrain_loss(states[-1], states[args.centre_at], heads, labels, args.digit_map, args.centre_map)
+        return pretrain_loss(states[-1], states[args.centre_at], heads, labels, args.digit_map, args.centre_map,
+                             states[args.density_at], args.density_map)
 
     if args.vision_from:
         vision.load_state_dict(torch.load(args.vision_from))
@@ -488,7 +519,7 @@ def main() -> None:
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
         json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
-                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
+                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "densityMap": args.density_map, "densityAt": args.density_at, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
                    "precision": "bfloat16 autocast" if bf16 else "float32",
                    "steps": {"vision": 0 if args.vision_from else scaled(args.vision_steps), "llm": scaled(args.llm_steps), "finetune": scaled(args.finetune_steps)},
                    "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
