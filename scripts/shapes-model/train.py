@@ -400,7 +400,7 @@ def main() -> None:
     ap.add_argument("--pool", type=int, default=24000, help="scenes drawn for training")
     ap.add_argument("--vision-steps", type=int, default=5000)
     ap.add_argument("--llm-steps", type=int, default=1000)
-    ap.add_argument("--finetune-steps", type=int, default=150)
+    ap.add_argument("--finetune-steps", type=int, default=300)
     ap.add_argument("--schedule", default="left-right:150,binding:150", help="the LLM stage's opening phases, e.g. 'left-right:200,half-binding:300' (see parse_schedule); the rest is the mixture; '' for none")
     ap.add_argument("--high-share", type=float, default=0.16, help="share of LLM and finetune steps on high-detail (digit) conversations, each about 2.5 x longer")
     ap.add_argument("--high-batch", type=float, default=0.25, help="high-detail LLM batches hold this share of the 32 conversations")
