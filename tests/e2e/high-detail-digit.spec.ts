@@ -40,7 +40,7 @@ function digitScene(value: number, third: number, dx: number, dy: number): Scene
 // The pair reads 0.89 of the held-out digits in high detail (docs/SHAPES-MODEL.md), so these are
 // digits it reads wherever they were put in their third (of 60 drawn the same way, 41 read in high
 // detail: 7 at all three places tried in the first third, 2 at all five in the second, 9 at both
-// in the last); in standard detail it answers "one" for 38 of the 60, and for all ten of those.
+// in the last); in standard detail it answers "one" for 38 of the 60, and never the digit there.
 const CASES = [
   { value: 7, scene: digitScene(7, 0, 180, 140) },
   { value: 2, scene: digitScene(2, 1, 124, 213) },
