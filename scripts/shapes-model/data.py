@@ -104,10 +104,16 @@ def scene_labels(scene: Scene) -> ViewLabels:
     )
 
 
+def padded_square(scene: Scene) -> tuple[int, float, float]:
+    """The side of the standard view's padded square in full-size pixels, and the scene's offset
+    (x, y) inside it: the geometry that the per-patch label maps share."""
+    sq = max(scene.width, scene.height)
+    return sq, (sq - scene.width) / 2, (sq - scene.height) / 2
+
+
 def patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
     """What covers each patch centre of the standard (padded square) view."""
-    sq = max(scene.width, scene.height)
-    ox, oy = (sq - scene.width) / 2, (sq - scene.height) / 2
+    sq, ox, oy = padded_square(scene)
     k = grid / sq
     kind = Image.new("L", (grid, grid), 0)
     colour = Image.new("L", (grid, grid), COLOUR_NAMES.index(scene.background))
@@ -122,8 +128,7 @@ def patch_maps(scene: Scene, grid: int) -> tuple[np.ndarray, np.ndarray]:
 def centre_map(scene: Scene, grid: int) -> np.ndarray:
     """1 on the patch of the standard view that holds a shape's centre, 0 elsewhere: each shape
     marked once, so that the count is the number of marks."""
-    sq = max(scene.width, scene.height)
-    ox, oy = (sq - scene.width) / 2, (sq - scene.height) / 2
+    sq, ox, oy = padded_square(scene)
     out = np.zeros((grid, grid), dtype=np.int64)
     for s in scene.shapes:
         out[min(grid - 1, int((s.cy + oy) * grid / sq)), min(grid - 1, int((s.cx + ox) * grid / sq))] = 1
@@ -136,8 +141,7 @@ def density_map(scene: Scene, grid: int, sub: int = 8) -> np.ndarray:
     centre_map no patch has to decide alone whether a centre on its edge is its own: a reader
     that averages the patches reads the count. Areas from masks drawn `sub` times finer than the
     patch grid."""
-    sq = max(scene.width, scene.height)
-    ox, oy = (sq - scene.width) / 2, (sq - scene.height) / 2
+    sq, ox, oy = padded_square(scene)
     side = grid * sub
     k = side / sq
     out = np.zeros((grid, grid), dtype=np.float32)

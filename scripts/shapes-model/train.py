@@ -99,9 +99,8 @@ def density_loss(pred: torch.Tensor, density: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(pred.float(), target) + F.mse_loss(pred.float().sum(1) / DENSITY_SCALE, count) / 4
 
 
-def pretrain_loss(feats: torch.Tensor, centre_feats: torch.Tensor, heads: PretrainHeads, labels: list,
-                  digit_map: float = 0.0, centre_map: float = 0.0, density_feats: torch.Tensor | None = None,
-                  density_map: float = 0.0) -> torch.Tensor:
+def pretrain_loss(feats: torch.Tensor, centre_feats: torch.Tensor, density_feats: torch.Tensor, heads: PretrainHeads,
+                  labels: list, digit_map: float = 0.0, centre_map: float = 0.0, density_map: float = 0.0) -> torch.Tensor:
     """Stage 1's loss on the tower's features; the centre marks are read from `centre_feats` (the
     output of the block --centre-at names) and the density map from `density_feats`
     (--density-at), so that the blocks after it can add them up into the count."""
@@ -126,7 +125,7 @@ def pretrain_loss(feats: torch.Tensor, centre_feats: torch.Tensor, heads: Pretra
         if centre_map:
             centres = torch.from_numpy(np.stack([labels[i].patch_centre.reshape(-1) for i in has_maps]))
             loss = loss + centre_map * _ce(heads.patch_centre(centre_feats[has_maps]), centres)
-        if density_map and density_feats is not None:
+        if density_map:
             dens = torch.from_numpy(np.stack([labels[i].patch_density.reshape(-1) for i in has_maps]))
             loss = loss + density_map * density_loss(heads.patch_density(density_feats[has_maps]).squeeze(-1), dens)
     has_digit = [i for i, l in enumerate(labels) if l.patch_digit.size]
@@ -457,8 +456,8 @@ def main() -> None:
     def vision_step(_: int) -> torch.Tensor:
         views, labels = sampler.vision_batch(64)
         states = vision.block_outputs(views)
-        return pretrain_loss(states[-1], states[args.centre_at], heads, labels, args.digit_map, args.centre_map,
-                             states[args.density_at], args.density_map)
+        return pretrain_loss(states[-1], states[args.centre_at], states[args.density_at], heads, labels, args.digit_map,
+                             args.centre_map, args.density_map)
 
     if args.vision_from:
         vision.load_state_dict(torch.load(args.vision_from))
