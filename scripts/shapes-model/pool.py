@@ -17,7 +17,7 @@ import numpy as np
 
 from data import patch_maps, sample_scene
 from scenes import Scene
-from views import high_views, standard_view
+from views import high_views, render, standard_view
 
 CHUNK = 256
 
@@ -39,8 +39,10 @@ def _chunk(job: tuple[int, int, int, int, int]) -> tuple[list[Scene], list, list
     for _ in range(count):
         scene = sample_scene(rng)
         scenes.append(scene)
-        standard.append(np.asarray(standard_view(scene, side, rng)))
-        high.append(np.stack([np.asarray(v) for v in high_views(scene, side, rng)]) if scene.digit else None)
+        # A digit scene is drawn once at full size for both its views (views.render).
+        full = render(scene, side, rng) if scene.digit else None
+        standard.append(np.asarray(standard_view(scene, side, rng, full)))
+        high.append(np.stack([np.asarray(v) for v in high_views(scene, side, rng, full)]) if scene.digit else None)
         k, c = patch_maps(scene, grid)
         kinds.append(k)
         colours.append(c)

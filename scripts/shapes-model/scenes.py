@@ -61,6 +61,8 @@ class Digit:
     height: float  # 7 font rows tall
 
 
+MAX_SIDE = 2048  # the longest side of any scene, in pixels
+
 @dataclass
 class Scene:
     width: int
@@ -83,7 +85,7 @@ def _other_colours(rng: np.random.Generator, exclude: str, n: int) -> list[str]:
 
 
 def _canvas_size(rng: np.random.Generator, max_aspect: float) -> tuple[int, int]:
-    long_side = _log_uniform(rng, 64, 2048)
+    long_side = _log_uniform(rng, 64, MAX_SIDE)
     aspect = _log_uniform(rng, 1.0, max_aspect)
     short_side = max(64.0, long_side / aspect)
     w, h = (long_side, short_side) if rng.random() < 0.5 else (short_side, long_side)
@@ -154,7 +156,7 @@ def shapes_scene(rng: np.random.Generator, count: int | None = None, side_by_sid
 def digit_scene(rng: np.random.Generator, tile_side: int = 3) -> Scene:
     """A small digit on a wide (3:1) or tall (1:3) canvas, inside one of the three tiles that the
     app's high-detail plan cuts from such an image, so that only the tiles can read it."""
-    long_side = int(rng.integers(900, 2049))
+    long_side = int(rng.integers(900, MAX_SIDE + 1))
     w, h = long_side, long_side // 3
     tall = rng.random() < 0.5
     # Black on white, as text is written: a tower trained from scratch learned to read the digit
@@ -196,9 +198,12 @@ def draw_shape(d: ImageDraw.ImageDraw, kind: str, cx: float, cy: float, r: float
         d.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=fill)
 
 
-def draw(scene: Scene, scale: float, rng: np.random.Generator | None = None, supersample: int = 4) -> Image.Image:
+def draw(scene: Scene, scale: float, rng: np.random.Generator | None = None, supersample: int = 4,
+         noise_field: np.ndarray | None = None) -> Image.Image:
     """The scene as an RGB image of size round(width * scale) x round(height * scale), edges
-    antialiased by drawing `supersample` times larger; noise and JPEG applied at that size."""
+    antialiased by drawing `supersample` times larger; noise and JPEG applied at that size.
+    `noise_field`: unit normal noise (H, W, 3) at least the image's size, cropped at a random place
+    instead of drawing new noise (drawing it is most of the time a large image takes)."""
     w = max(1, int(round(scene.width * scale)))
     h = max(1, int(round(scene.height * scale)))
     ss = supersample
@@ -220,7 +225,13 @@ def draw(scene: Scene, scale: float, rng: np.random.Generator | None = None, sup
         img = img.resize((w, h), Image.BOX)
     if scene.noise > 0:
         rng = rng or np.random.default_rng(0)
-        arr = np.asarray(img, dtype=np.float32) + rng.normal(0, scene.noise, size=(h, w, 3))
+        if noise_field is None:
+            noise = rng.normal(0, scene.noise, size=(h, w, 3))
+        else:
+            top = int(rng.integers(0, noise_field.shape[0] - h + 1))
+            left = int(rng.integers(0, noise_field.shape[1] - w + 1))
+            noise = noise_field[top : top + h, left : left + w] * np.float32(scene.noise)
+        arr = np.asarray(img, dtype=np.float32) + noise
         img = Image.fromarray(np.clip(arr, 0, 255).round().astype(np.uint8))
     if scene.jpeg_quality is not None:
         buf = io.BytesIO()
