@@ -229,11 +229,12 @@ def parse_schedule(text: str) -> list[tuple[str, int]]:
     """The LLM stage's opening phases, 'left-right:200,half-binding:300' -> [('left-right', 200),
     ('half-binding', 300)]; the stage's remaining steps are the mixture. A phase is `left-right`,
     `colour` or `binding` (only questions that need the named shape told apart from others:
-    which side it is on, its colour among several shapes, or both), `mix` (the mixture), or
+    which side it is on, its colour among several shapes, or both), `count` (only the count, of
+    one to four shapes equally often), `mix` (the mixture), or
     `half-X` (each batch half X, half the mixture)."""
     phases = [(name, int(n)) for name, n in (p.split(":") for p in text.split(",") if p)]
     for name, _ in phases:
-        if name.removeprefix("half-") not in ("left-right", "colour", "binding", "echo", "mix"):
+        if name.removeprefix("half-") not in ("left-right", "colour", "binding", "count", "echo", "mix"):
             raise SystemExit(f"train: unknown phase {name!r} in --schedule")
     return phases
 
@@ -279,6 +280,11 @@ class Sampler:
         rng = self.rng
         if not self.count_balance:
             return self.other_rows[rng.integers(0, len(self.other_rows), size=size)]
+        return self.balanced_rows(size)
+
+    def balanced_rows(self, size: int) -> np.ndarray:
+        """Rows of `size` shapes scenes with one to four shapes equally often."""
+        rng = self.rng
         return np.array([g[rng.integers(0, len(g))] for g in (self.rows_by_count[c] for c in rng.integers(0, 4, size=size))])
 
     def chat_row(self) -> int:
@@ -359,6 +365,9 @@ class Sampler:
         rng, scenes = self.rng, self.pool.scenes
         if focus == "echo":
             return np.zeros(0, dtype=np.int64), None, [echo_dialogue(self.tok, rng) for _ in range(size)]
+        if focus == "count":
+            rows = self.balanced_rows(size)
+            return rows, None, [dialogue([scenes[i]], self.tok, 1, rng, 1, ask="How many", sentences=self.sentences) for i in rows]
         if focus:
             # One question that needs the named shape told apart from the others: which side it is
             # on (two shapes side by side), or its colour (several shapes). Alone, such questions
