@@ -63,6 +63,7 @@ class Digit:
 
 MAX_SIDE = 2048  # the longest side of any scene, in pixels
 
+
 @dataclass
 class Scene:
     width: int

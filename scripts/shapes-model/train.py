@@ -365,17 +365,18 @@ class Sampler:
         rng, scenes = self.rng, self.pool.scenes
         if focus == "echo":
             return np.zeros(0, dtype=np.int64), None, [echo_dialogue(self.tok, rng) for _ in range(size)]
-        if focus == "count":
-            rows = self.balanced_rows(size)
-            return rows, None, [dialogue([scenes[i]], self.tok, 1, rng, 1, ask="How many", sentences=self.sentences) for i in rows]
         if focus:
-            # One question that needs the named shape told apart from the others: which side it is
-            # on (two shapes side by side), or its colour (several shapes). Alone, such questions
-            # get the LLM past the plateau where it answers without reading the shape's name (see
-            # docs/SHAPES-MODEL.md), which the mixture below does not within the step budget.
-            pick, ask = {"left-right": (self.pair_rows, "Is the"), "colour": (self.colour_rows, "What color"),
-                         "binding": (self.binding_rows, ("Is the", "What color"))}[focus]
-            rows = pick[rng.integers(0, len(pick), size=size)]
+            # One kind of question alone. Which side the named shape is on (two shapes side by
+            # side), or its colour (several shapes): alone, such questions get the LLM past the
+            # plateau where it answers without reading the shape's name (see docs/SHAPES-MODEL.md),
+            # which the mixture below does not within the step budget. Or the count, of one to
+            # four shapes equally often.
+            if focus == "count":
+                rows, ask = self.balanced_rows(size), "How many"
+            else:
+                pick, ask = {"left-right": (self.pair_rows, "Is the"), "colour": (self.colour_rows, "What color"),
+                             "binding": (self.binding_rows, ("Is the", "What color"))}[focus]
+                rows = pick[rng.integers(0, len(pick), size=size)]
             return rows, None, [dialogue([scenes[i]], self.tok, 1, rng, 1, ask=ask, sentences=self.sentences) for i in rows]
         if rng.random() < high_share:
             rows = self.digit_rows[rng.integers(0, len(self.digit_rows), size=max(1, int(size * self.high_batch)))]
