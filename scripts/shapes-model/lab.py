@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import needs_binding, question_prompt, questions, sentence  # noqa: E402
 from export import tower_tensor_names  # noqa: E402
-from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower  # noqa: E402
+from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower, vision_config_of  # noqa: E402
 from pool import load_or_build  # noqa: E402
 from readout import image_scenes, kind_ids, marks, parse_readout  # noqa: E402
 from train import Sampler, answer_loss, assemble, features, parse_schedule, phase_at, train_stage  # noqa: E402
@@ -98,10 +98,11 @@ def main() -> None:
 
     vocab_tokens, scores, _ = build_vocab()
     tok = SpmTokenizer(vocab_tokens, scores)
-    vc, lc = VisionConfig(), LlmConfig(vocab=len(vocab_tokens), layers=args.layers, width=args.width)
-    vision = VisionTower(vc)
     src = args.vision
-    vision.load_state_dict(tower_from_gguf(src, vc) if src.endswith(".gguf") else torch.load(src))
+    weights = tower_from_gguf(src, VisionConfig()) if src.endswith(".gguf") else torch.load(src)
+    vc, lc = vision_config_of(weights), LlmConfig(vocab=len(vocab_tokens), layers=args.layers, width=args.width)
+    vision = VisionTower(vc)
+    vision.load_state_dict(weights)
     vision.eval()
     t0 = time.time()
     pool = load_or_build(args.pool_cache, 1, 24000, vc.image_size, vc.grid, 2)

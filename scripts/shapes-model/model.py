@@ -98,6 +98,13 @@ class VisionBlock(nn.Module):
         return x + self.down(self.act(self.up(self.ln2(x))))
 
 
+def vision_config_of(weights: dict) -> VisionConfig:
+    """The configuration a tower's state dict was trained with, for tools that load a bare
+    `vision.pt`: its input size follows from the length of its position table."""
+    grid = round((weights["pos"].shape[0] - 1) ** 0.5)
+    return VisionConfig(image_size=grid * VisionConfig.patch_size, blocks=1 + max(int(k.split(".")[1]) for k in weights if k.startswith("blocks.")))
+
+
 def sincos_positions(grid: int, width: int, scale: float = 0.5) -> torch.Tensor:
     """Initial position embeddings: the class token's zero, then a 2-D sine-cosine code of each
     patch's row and column (as MAE initialises its ViT). A learned random start left the tower

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from data import patch_maps, sample_scene
-from scenes import Scene
+from scenes import Scene, shapes_scene
 from views import high_views, render, standard_view
 
 CHUNK = 256
@@ -32,12 +32,14 @@ class Pool:
     patch_colour: np.ndarray  # (N, g, g) colour index at each patch centre
 
 
-def _chunk(job: tuple[int, int, int, int, int]) -> tuple[list[Scene], list, list, list, list]:
-    seed, index, count, side, grid = job
-    rng = np.random.default_rng([seed, index])
+def _chunk(job: tuple[int, int, int, int, int, bool]) -> tuple[list[Scene], list, list, list, list]:
+    seed, index, count, side, grid, crowded = job
+    # (a crowded chunk's generator is seeded apart from the mixed chunks', so adding crowded
+    # scenes leaves the rest of the pool as it was)
+    rng = np.random.default_rng([seed, 1, index] if crowded else [seed, index])
     scenes, standard, high, kinds, colours = [], [], [], [], []
     for _ in range(count):
-        scene = sample_scene(rng)
+        scene = shapes_scene(rng, count=int(rng.integers(3, 5))) if crowded else sample_scene(rng)
         scenes.append(scene)
         # A digit scene is drawn once at full size for both its views (views.render).
         full = render(scene, side, rng) if scene.digit else None
@@ -49,8 +51,10 @@ def _chunk(job: tuple[int, int, int, int, int]) -> tuple[list[Scene], list, list
     return scenes, standard, high, kinds, colours
 
 
-def build_pool(seed: int, count: int, side: int, grid: int, workers: int) -> Pool:
-    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), side, grid) for i in range((count + CHUNK - 1) // CHUNK)]
+def build_pool(seed: int, count: int, side: int, grid: int, workers: int, crowded: int = 0) -> Pool:
+    """`count` scenes as data.sample_scene draws them, then `crowded` more of three or four shapes."""
+    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), side, grid, False) for i in range((count + CHUNK - 1) // CHUNK)]
+    jobs += [(seed, i, min(CHUNK, crowded - i * CHUNK), side, grid, True) for i in range((crowded + CHUNK - 1) // CHUNK)]
     with multiprocessing.get_context("fork").Pool(workers) as p:
         parts = p.map(_chunk, jobs, chunksize=1)
     scenes = [s for part in parts for s in part[0]]
@@ -79,9 +83,9 @@ def sources_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def load_or_build(path: str | None, seed: int, count: int, side: int, grid: int, workers: int) -> Pool:
+def load_or_build(path: str | None, seed: int, count: int, side: int, grid: int, workers: int, crowded: int = 0) -> Pool:
     """The pool from a cache file written by an earlier run with the same arguments, or a new one."""
-    key = (sources_digest(), seed, count, side, grid)
+    key = (sources_digest(), seed, count, side, grid) + ((crowded,) if crowded else ())
     if path:
         try:
             with open(path, "rb") as f:
@@ -90,7 +94,7 @@ def load_or_build(path: str | None, seed: int, count: int, side: int, grid: int,
                 return pool
         except FileNotFoundError:
             pass
-    pool = build_pool(seed, count, side, grid, workers)
+    pool = build_pool(seed, count, side, grid, workers, crowded)
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)  # (a fresh clone has no .cache yet)
         with open(path, "wb") as f:

@@ -9,14 +9,15 @@ Usage: python3 scripts/shapes-model/probe.py [vision.pt] (default .cache/shapes-
 import os, sys, time
 import torch, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VisionConfig, VisionTower
+from model import VisionTower, vision_config_of
 from pool import load_or_build
 import numpy as np
 from data import view_labels, IGNORE, digit_tiles, density_map
 from train import pixels
 torch.set_num_threads(2)
-vc = VisionConfig()
-tower = VisionTower(vc); tower.load_state_dict(torch.load(sys.argv[1] if len(sys.argv) > 1 else '.cache/shapes-model/vision.pt')); tower.eval()
+weights = torch.load(sys.argv[1] if len(sys.argv) > 1 else '.cache/shapes-model/vision.pt')
+vc = vision_config_of(weights)
+tower = VisionTower(vc); tower.load_state_dict(weights); tower.eval()
 t=time.time()
 pool = load_or_build(None, 77, 3000, vc.image_size, vc.grid, 2)
 rows = [i for i,s in enumerate(pool.scenes) if s.digit is None]

@@ -407,6 +407,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="PyTorch threads (use 1 when other work shares the 2 cores: two threads then lose)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies the pool size and every stage's steps")
     ap.add_argument("--pool", type=int, default=24000, help="scenes drawn for training")
+    ap.add_argument("--image-size", type=int, default=112, help="the encoder's input side in pixels (a multiple of the 14 px patch)")
+    ap.add_argument("--vision-blocks", type=int, default=4, help="the tower's stored blocks (the notional CLIP has one more, which hidden_states[-2] leaves out)")
+    ap.add_argument("--crowded", type=int, default=0, help="scenes of three or four shapes drawn into the pool besides --pool's mix (which holds a ninth of each)")
     ap.add_argument("--vision-steps", type=int, default=5000)
     ap.add_argument("--llm-steps", type=int, default=1000)
     ap.add_argument("--finetune-steps", type=int, default=300)
@@ -438,14 +441,15 @@ def main() -> None:
 
     tokens, scores, _ = build_vocab()
     tok = SpmTokenizer(tokens, scores)
-    vc, lc = VisionConfig(), LlmConfig(vocab=len(tokens))
+    vc, lc = VisionConfig(image_size=args.image_size, blocks=args.vision_blocks), LlmConfig(vocab=len(tokens))
     vision, projector, llm = VisionTower(vc), Projector(vc.width, lc.width), Llm(lc)
     heads = PretrainHeads(vc.width)
     log: list[dict] = []
     timings: dict[str, float] = {}
 
     started = time.time()
-    pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2)
+    pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2,
+                         scaled(args.crowded) if args.crowded else 0)
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
     sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences, args.digit_tile,
