@@ -22,19 +22,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import needs_binding, question_prompt, questions, sentence  # noqa: E402
 from export import tower_tensor_names  # noqa: E402
-from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower, vision_config_of  # noqa: E402
+from model import Llm, LlmConfig, Projector, VisionTower, vision_config_of  # noqa: E402
 from pool import load_or_build  # noqa: E402
 from readout import image_scenes, kind_ids, marks, parse_readout  # noqa: E402
 from train import Sampler, answer_loss, assemble, features, parse_schedule, phase_at, train_stage  # noqa: E402
 from vocab import SpmTokenizer, build_vocab  # noqa: E402
 
 
-def tower_from_gguf(path: str, vc: VisionConfig) -> dict:
+def tower_from_gguf(path: str) -> dict:
+    """The tower's state dict from an mmproj, with as many blocks as the file says it has."""
     import gguf
 
-    names = tower_tensor_names(vc.blocks)
+    reader = gguf.GGUFReader(path)
+    names = tower_tensor_names(int(reader.fields["clip.vision.block_count"].parts[-1][0]))
     sd = {}
-    for t in gguf.GGUFReader(path).tensors:
+    for t in reader.tensors:
         if t.name in names:
             shape = [int(x) for x in reversed(t.shape.tolist())]
             sd[names[t.name]] = torch.from_numpy(np.array(t.data, dtype=np.float32).reshape(shape))
@@ -99,7 +101,7 @@ def main() -> None:
     vocab_tokens, scores, _ = build_vocab()
     tok = SpmTokenizer(vocab_tokens, scores)
     src = args.vision
-    weights = tower_from_gguf(src, VisionConfig()) if src.endswith(".gguf") else torch.load(src)
+    weights = tower_from_gguf(src) if src.endswith(".gguf") else torch.load(src)
     vc, lc = vision_config_of(weights), LlmConfig(vocab=len(vocab_tokens), layers=args.layers, width=args.width)
     vision = VisionTower(vc)
     vision.load_state_dict(weights)

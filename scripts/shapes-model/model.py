@@ -100,9 +100,11 @@ class VisionBlock(nn.Module):
 
 def vision_config_of(weights: dict) -> VisionConfig:
     """The configuration a tower's state dict was trained with, for tools that load a bare
-    `vision.pt`: its input size follows from the length of its position table."""
+    `vision.pt`: its input size follows from the length of its position table, its depth from
+    its block weights."""
     grid = round((weights["pos"].shape[0] - 1) ** 0.5)
-    return VisionConfig(image_size=grid * VisionConfig.patch_size, blocks=1 + max(int(k.split(".")[1]) for k in weights if k.startswith("blocks.")))
+    blocks = 1 + max(int(k.split(".")[1]) for k in weights if k.startswith("blocks."))
+    return VisionConfig(image_size=grid * VisionConfig.patch_size, blocks=blocks)
 
 
 def sincos_positions(grid: int, width: int, scale: float = 0.5) -> torch.Tensor:

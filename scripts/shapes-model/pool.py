@@ -85,7 +85,7 @@ def sources_digest() -> str:
 
 def load_or_build(path: str | None, seed: int, count: int, side: int, grid: int, workers: int, crowded: int = 0) -> Pool:
     """The pool from a cache file written by an earlier run with the same arguments, or a new one."""
-    key = (sources_digest(), seed, count, side, grid) + ((crowded,) if crowded else ())
+    key = (sources_digest(), seed, count, side, grid, crowded)
     if path:
         try:
             with open(path, "rb") as f:

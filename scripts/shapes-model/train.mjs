@@ -82,8 +82,8 @@ const manifest = {
   // stage's steps. Absent in older logs.
   precision: log.precision,
   steps: log.steps,
-  // Stage 1's digit, centre and density targets and count balance (train.py --digit-map, --digit-tile,
-  // --digit-share, --centre-map, --centre-at, --density-map, --density-at, --count-balance) and the LLM stage's options (--schedule, --readout, --high-batch,
+  // Stage 1's digit, centre and density targets, count balance and extra crowded scenes (train.py --digit-map,
+  // --digit-tile, --digit-share, --centre-map, --centre-at, --density-map, --density-at, --count-balance, --crowded) and the LLM stage's options (--schedule, --readout, --high-batch,
   // --high-share, --chat-balance); absent in older logs.
   visionStage: {
     digitMap: log.digitMap,
@@ -94,6 +94,7 @@ const manifest = {
     centreAt: log.centreAt,
     densityMap: log.densityMap,
     densityAt: log.densityAt,
+    crowded: log.crowded,
   },
   llmStage: {
     schedule: log.schedule,

@@ -448,8 +448,8 @@ def main() -> None:
     timings: dict[str, float] = {}
 
     started = time.time()
-    pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2,
-                         scaled(args.crowded) if args.crowded else 0)
+    crowded = scaled(args.crowded) if args.crowded else 0  # (scaled() never gives 0)
+    pool = load_or_build(args.pool_cache, args.seed, scaled(args.pool), vc.image_size, vc.grid, os.cpu_count() or 2, crowded)
     timings["pool"] = time.time() - started
     print(f"train: pool of {len(pool.scenes)} scenes ({len(pool.high)} digit scenes) in {timings['pool']:.0f} s", flush=True)
     sampler = Sampler(pool, tok, vc, rng, args.high_batch, args.sentences, args.digit_tile,
@@ -532,7 +532,7 @@ def main() -> None:
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
         json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
-                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "densityMap": args.density_map, "densityAt": args.density_at, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
+                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "densityMap": args.density_map, "densityAt": args.density_at, "crowded": crowded, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
                    "precision": "bfloat16 autocast" if bf16 else "float32",
                    "steps": {"vision": 0 if args.vision_from else scaled(args.vision_steps), "llm": scaled(args.llm_steps), "finetune": scaled(args.finetune_steps)},
                    "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
