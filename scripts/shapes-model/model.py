@@ -16,6 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 
+HEAD_WIDTH = 32  # the tower's attention head width (128 wide: 4 heads)
+
+
 @dataclass
 class VisionConfig:
     image_size: int = 112
@@ -101,10 +104,12 @@ class VisionBlock(nn.Module):
 def vision_config_of(weights: dict) -> VisionConfig:
     """The configuration a tower's state dict was trained with, for tools that load a bare
     `vision.pt`: its input size follows from the length of its position table, its depth from
-    its block weights."""
+    its block weights, its width and feed-forward width from their shapes; the head count is not
+    in the weights and is taken as train.py sets it (32 wide each)."""
     grid = round((weights["pos"].shape[0] - 1) ** 0.5)
     blocks = 1 + max(int(k.split(".")[1]) for k in weights if k.startswith("blocks."))
-    return VisionConfig(image_size=grid * VisionConfig.patch_size, blocks=blocks)
+    width, ffn = weights["pos"].shape[1], weights["blocks.0.up.weight"].shape[0]
+    return VisionConfig(image_size=grid * VisionConfig.patch_size, blocks=blocks, width=width, heads=width // HEAD_WIDTH, ffn=ffn)
 
 
 def sincos_positions(grid: int, width: int, scale: float = 0.5) -> torch.Tensor:

@@ -82,6 +82,9 @@ const manifest = {
   // stage's steps. Absent in older logs.
   precision: log.precision,
   steps: log.steps,
+  // The tower's input size, depth, width, heads and feed-forward width (train.py --image-size, --vision-blocks,
+  // --vision-width); absent in older logs.
+  tower: log.visionConfig,
   // Stage 1's digit, centre and density targets, count balance and extra crowded scenes (train.py --digit-map,
   // --digit-tile, --digit-share, --centre-map, --centre-at, --density-map, --density-at, --count-balance, --crowded) and the LLM stage's options (--schedule, --readout, --high-batch,
   // --high-share, --chat-balance); absent in older logs.

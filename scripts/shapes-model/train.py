@@ -30,7 +30,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import IGNORE, ViewLabels, centre_map, density_map, dialogue, digit_in_tiles, digit_patch_map, echo_dialogue, view_labels  # noqa: E402
-from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower, gelu, gelu_exact  # noqa: E402
+from model import HEAD_WIDTH, Llm, LlmConfig, Projector, VisionConfig, VisionTower, gelu, gelu_exact  # noqa: E402
 from pool import Pool, load_or_build  # noqa: E402
 from readout import KindReadout, Marks, image_scenes, kind_ids, marks, parse_readout  # noqa: E402
 from scenes import COLOUR_NAMES  # noqa: E402
@@ -409,8 +409,9 @@ def main() -> None:
     ap.add_argument("--pool", type=int, default=24000, help="scenes drawn for training")
     ap.add_argument("--image-size", type=int, default=112, help="the encoder's input side in pixels (a multiple of the 14 px patch)")
     ap.add_argument("--vision-blocks", type=int, default=4, help="the tower's stored blocks (the notional CLIP has one more, which hidden_states[-2] leaves out)")
+    ap.add_argument("--vision-width", type=int, default=128, help="the tower's width (a multiple of 32: heads of 32, feed-forward 4 x as wide)")
     ap.add_argument("--crowded", type=int, default=0, help="scenes of three or four shapes drawn into the pool besides --pool's mix (which holds a ninth of each)")
-    ap.add_argument("--vision-steps", type=int, default=5000)
+    ap.add_argument("--vision-steps", type=int, default=7000)
     ap.add_argument("--llm-steps", type=int, default=1000)
     ap.add_argument("--finetune-steps", type=int, default=300)
     ap.add_argument("--schedule", default="left-right:150,binding:150", help="the LLM stage's opening phases, e.g. 'left-right:200,half-binding:300' (see parse_schedule); the rest is the mixture; '' for none")
@@ -441,7 +442,9 @@ def main() -> None:
 
     tokens, scores, _ = build_vocab()
     tok = SpmTokenizer(tokens, scores)
-    vc, lc = VisionConfig(image_size=args.image_size, blocks=args.vision_blocks), LlmConfig(vocab=len(tokens))
+    w = args.vision_width
+    vc = VisionConfig(image_size=args.image_size, blocks=args.vision_blocks, width=w, heads=w // HEAD_WIDTH, ffn=4 * w)
+    lc = LlmConfig(vocab=len(tokens))
     vision, projector, llm = VisionTower(vc), Projector(vc.width, lc.width), Llm(lc)
     heads = PretrainHeads(vc.width)
     log: list[dict] = []
@@ -531,7 +534,7 @@ def main() -> None:
                 "vision_config": vc.__dict__, "llm_config": lc.__dict__, "seed": args.seed},
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
-        json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes),
+        json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes), "visionConfig": vc.__dict__,
                    "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "densityMap": args.density_map, "densityAt": args.density_at, "crowded": crowded, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
                    "precision": "bfloat16 autocast" if bf16 else "float32",
                    "steps": {"vision": 0 if args.vision_from else scaled(args.vision_steps), "llm": scaled(args.llm_steps), "finetune": scaled(args.finetune_steps)},
