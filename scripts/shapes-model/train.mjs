@@ -85,10 +85,12 @@ const manifest = {
   // The tower's input size, depth, width, heads and feed-forward width (train.py --image-size, --vision-blocks,
   // --vision-width); absent in older logs.
   tower: log.visionConfig,
-  // Stage 1's digit, centre and density targets, count balance and extra crowded scenes (train.py --digit-map,
-  // --digit-tile, --digit-share, --centre-map, --centre-at, --density-map, --density-at, --count-balance, --crowded) and the LLM stage's options (--schedule, --readout, --high-batch,
+  // Stage 1's learning rate, digit, centre and density targets, the count's weight, count balance and extra crowded
+  // scenes (train.py --vision-lr, --digit-map, --digit-tile, --digit-share, --centre-map, --centre-at, --density-map,
+  // --density-at, --count-weight, --count-balance, --crowded) and the LLM stage's options (--schedule, --readout, --high-batch,
   // --high-share, --chat-balance); absent in older logs.
   visionStage: {
+    lr: log.visionLr,
     digitMap: log.digitMap,
     digitTile: log.digitTile,
     digitShare: log.digitShare,
@@ -97,6 +99,7 @@ const manifest = {
     centreAt: log.centreAt,
     densityMap: log.densityMap,
     densityAt: log.densityAt,
+    countWeight: log.countWeight,
     crowded: log.crowded,
   },
   llmStage: {

@@ -100,13 +100,15 @@ def density_loss(pred: torch.Tensor, density: torch.Tensor) -> torch.Tensor:
 
 
 def pretrain_loss(feats: torch.Tensor, centre_feats: torch.Tensor, density_feats: torch.Tensor, heads: PretrainHeads,
-                  labels: list, digit_map: float = 0.0, centre_map: float = 0.0, density_map: float = 0.0) -> torch.Tensor:
+                  labels: list, digit_map: float = 0.0, centre_map: float = 0.0, density_map: float = 0.0,
+                  count_weight: float = 1.0) -> torch.Tensor:
     """Stage 1's loss on the tower's features; the centre marks are read from `centre_feats` (the
     output of the block --centre-at names) and the density map from `density_feats`
-    (--density-at), so that the blocks after it can add them up into the count."""
+    (--density-at), so that the blocks after it can add them up into the count. `count_weight`
+    multiplies the count's two targets: its per-view label and the density map."""
     t = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     b, n, _ = feats.shape
-    loss = _ce(heads.count(feats), t([l.count for l in labels]))
+    loss = count_weight * _ce(heads.count(feats), t([l.count for l in labels]))
     loss = loss + _ce(heads.single(feats), t([l.single for l in labels]))
     loss = loss + _ce(heads.digit(feats), t([l.digit for l in labels]))
     col = heads.colour_of(feats).view(b, n, 3, -1)
@@ -127,7 +129,7 @@ def pretrain_loss(feats: torch.Tensor, centre_feats: torch.Tensor, density_feats
             loss = loss + centre_map * _ce(heads.patch_centre(centre_feats[has_maps]), centres)
         if density_map:
             dens = torch.from_numpy(np.stack([labels[i].patch_density.reshape(-1) for i in has_maps]))
-            loss = loss + density_map * density_loss(heads.patch_density(density_feats[has_maps]).squeeze(-1), dens)
+            loss = loss + count_weight * density_map * density_loss(heads.patch_density(density_feats[has_maps]).squeeze(-1), dens)
     has_digit = [i for i, l in enumerate(labels) if l.patch_digit.size]
     if digit_map and has_digit:
         digits = torch.from_numpy(np.stack([labels[i].patch_digit.reshape(-1) for i in has_digit]))
@@ -412,6 +414,8 @@ def main() -> None:
     ap.add_argument("--vision-width", type=int, default=128, help="the tower's width (a multiple of 32: heads of 32, feed-forward 4 x as wide)")
     ap.add_argument("--crowded", type=int, default=0, help="scenes of three or four shapes drawn into the pool besides --pool's mix (which holds a ninth of each)")
     ap.add_argument("--vision-steps", type=int, default=7000)
+    ap.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1's peak learning rate")
+    ap.add_argument("--count-weight", type=float, default=1.0, help="stage 1: weight of the count's targets (the per-view count and the density map) against the others")
     ap.add_argument("--llm-steps", type=int, default=1000)
     ap.add_argument("--finetune-steps", type=int, default=300)
     ap.add_argument("--schedule", default="left-right:150,binding:150", help="the LLM stage's opening phases, e.g. 'left-right:200,half-binding:300' (see parse_schedule); the rest is the mixture; '' for none")
@@ -474,14 +478,14 @@ def main() -> None:
         views, labels = sampler.vision_batch(64)
         states = vision.block_outputs(views)
         return pretrain_loss(states[-1], states[args.centre_at], states[args.density_at], heads, labels, args.digit_map,
-                             args.centre_map, args.density_map)
+                             args.centre_map, args.density_map, args.count_weight)
 
     if args.vision_from:
         vision.load_state_dict(torch.load(args.vision_from))
     else:
         for blk in vision.blocks:
             blk.act = gelu_exact  # (see model.gelu_exact; every later stage computes ggml's GELU)
-        run("vision", list(vision.parameters()) + list(heads.parameters()), vision_step, 2e-3, scaled(args.vision_steps))
+        run("vision", list(vision.parameters()) + list(heads.parameters()), vision_step, args.vision_lr, scaled(args.vision_steps))
         for blk in vision.blocks:
             blk.act = gelu
         os.makedirs(args.out, exist_ok=True)
@@ -535,7 +539,7 @@ def main() -> None:
                os.path.join(args.out, "shapes-model.pt"))
     with open(os.path.join(args.out, "training-log.json"), "w") as f:
         json.dump({"seed": args.seed, "threads": args.threads, "scale": args.scale, "pool": len(pool.scenes), "visionConfig": vc.__dict__,
-                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "densityMap": args.density_map, "densityAt": args.density_at, "crowded": crowded, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
+                   "schedule": args.schedule, "sentences": args.sentences, "digitMap": args.digit_map, "digitTile": args.digit_tile, "digitShare": args.digit_share, "countBalance": args.count_balance, "chatBalance": args.chat_balance, "centreMap": args.centre_map, "centreAt": args.centre_at, "densityMap": args.density_map, "densityAt": args.density_at, "visionLr": args.vision_lr, "countWeight": args.count_weight, "crowded": crowded, "readout": args.readout, "highBatch": args.high_batch, "highShare": args.high_share,
                    "precision": "bfloat16 autocast" if bf16 else "float32",
                    "steps": {"vision": 0 if args.vision_from else scaled(args.vision_steps), "llm": scaled(args.llm_steps), "finetune": scaled(args.finetune_steps)},
                    "seconds": {k: round(v) for k, v in timings.items()}, "log": log}, f, indent=1)
