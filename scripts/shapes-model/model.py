@@ -109,7 +109,14 @@ def vision_config_of(weights: dict) -> VisionConfig:
     grid = round((weights["pos"].shape[0] - 1) ** 0.5)
     blocks = 1 + max(int(k.split(".")[1]) for k in weights if k.startswith("blocks."))
     width, ffn = weights["pos"].shape[1], weights["blocks.0.up.weight"].shape[0]
-    return VisionConfig(image_size=grid * VisionConfig.patch_size, blocks=blocks, width=width, heads=width // HEAD_WIDTH, ffn=ffn)
+    return tower_config(grid * VisionConfig.patch_size, blocks, width, ffn)
+
+
+def tower_config(image_size: int, blocks: int, width: int, ffn: int | None = None) -> VisionConfig:
+    """A tower `width` wide, shaped as train.py shapes every tower: heads HEAD_WIDTH wide, and a
+    feed-forward 4 x as wide unless the weights say otherwise."""
+    return VisionConfig(image_size=image_size, blocks=blocks, width=width, heads=width // HEAD_WIDTH,
+                        ffn=4 * width if ffn is None else ffn)
 
 
 def sincos_positions(grid: int, width: int, scale: float = 0.5) -> torch.Tensor:

@@ -30,7 +30,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import IGNORE, ViewLabels, centre_map, density_map, dialogue, digit_in_tiles, digit_patch_map, echo_dialogue, view_labels  # noqa: E402
-from model import HEAD_WIDTH, Llm, LlmConfig, Projector, VisionConfig, VisionTower, gelu, gelu_exact  # noqa: E402
+from model import Llm, LlmConfig, Projector, VisionConfig, VisionTower, gelu, gelu_exact, tower_config  # noqa: E402
 from pool import Pool, load_or_build  # noqa: E402
 from readout import KindReadout, Marks, image_scenes, kind_ids, marks, parse_readout  # noqa: E402
 from scenes import COLOUR_NAMES  # noqa: E402
@@ -446,8 +446,7 @@ def main() -> None:
 
     tokens, scores, _ = build_vocab()
     tok = SpmTokenizer(tokens, scores)
-    w = args.vision_width
-    vc = VisionConfig(image_size=args.image_size, blocks=args.vision_blocks, width=w, heads=w // HEAD_WIDTH, ffn=4 * w)
+    vc = tower_config(args.image_size, args.vision_blocks, args.vision_width)
     lc = LlmConfig(vocab=len(tokens))
     vision, projector, llm = VisionTower(vc), Projector(vc.width, lc.width), Llm(lc)
     heads = PretrainHeads(vc.width)
